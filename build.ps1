@@ -1,0 +1,167 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates SmtpHandler.
+.DESCRIPTION
+    Build  - compiles Release and lays out the importable module in output/SmtpHandler.
+    Test   - Build, then every xunit and Pester suite; ends with one line "N passed, N failed[, N skipped]"
+             and exits non-zero when anything failed.
+    Demo   - Build, start a local smtp4dev, send through the module, show what arrived, stop the server.
+    Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester files to run (default: every tests/*.Tests.ps1); handy while working on one cmdlet.
+    [string[]] $PesterPath,
+
+    # Skip the xunit suites (only with -PesterPath, for quick local loops).
+    [switch] $SkipXunit
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$ModuleName = 'SmtpHandler'
+$OutputModule = Join-Path $Root "output/$ModuleName"
+$Artifacts = Join-Path $Root 'artifacts'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([Parameter(Mandatory)][string] $Command, [string[]] $Arguments)
+    & $Command @Arguments | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
+    $publish = Join-Path $Artifacts "publish/$ModuleName"
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
+
+    if (Test-Path $OutputModule) { Remove-Item $OutputModule -Recurse -Force }
+    New-Item -ItemType Directory -Path $OutputModule | Out-Null
+    Copy-Item (Join-Path $Root "$ModuleName.psd1") $OutputModule
+    Get-ChildItem (Join-Path $Root 'src/*.ps1xml') -ErrorAction SilentlyContinue | Copy-Item -Destination $OutputModule
+    # The module ships its own assemblies and their dependencies; PowerShell's own assemblies never.
+    Get-ChildItem $publish -Filter *.dll |
+        Where-Object Name -NotIn @('System.Management.Automation.dll', 'Microsoft.PowerShell.CoreCLR.Eventing.dll') |
+        Copy-Item -Destination $OutputModule
+    $help = Join-Path $Root 'en-US'
+    if (Get-ChildItem $help -File -ErrorAction SilentlyContinue) {
+        Copy-Item $help -Destination $OutputModule -Recurse
+    }
+    Write-Host "Module laid out at $OutputModule"
+}
+
+function Get-PesterModulePath {
+    # Pester 5.7.1 comes from NuGet (no PowerShell Gallery here): restored by tests/tools/TestTools.csproj.
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/TestTools.csproj'), '--nologo', '-v', 'quiet')
+    $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $pester = Join-Path $packages.Trim() 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester" }
+    $pester
+}
+
+function Invoke-XunitSuites {
+    $totals = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter *.Tests.csproj) {
+        Write-Host "== xunit: $($project.BaseName)" -ForegroundColor Cyan
+        $results = Join-Path $Artifacts "test/$($project.BaseName)"
+        if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+        & dotnet test $project.FullName -c $Configuration --nologo --results-directory $results --logger 'trx;LogFileName=results.trx' --logger 'console;verbosity=normal' | Out-Host
+        $exit = $LASTEXITCODE
+        $trx = Join-Path $results 'results.trx'
+        if (-not (Test-Path $trx)) {
+            Write-Host "xunit: $($project.BaseName) produced no results (exit $exit): counted as one failure" -ForegroundColor Red
+            $totals.Failed++
+            continue
+        }
+        $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+        $totals.Passed += [int]$counters.passed
+        $totals.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $totals.Skipped += [int]$counters.notExecuted
+        if ($exit -ne 0 -and [int]$counters.failed -eq 0) {
+            Write-Host "xunit: $($project.BaseName) exited $exit without a failed test: counted as one failure" -ForegroundColor Red
+            $totals.Failed++
+        }
+    }
+    $totals
+}
+
+function Invoke-PesterSuites {
+    param([string] $PesterModule)
+    Write-Host '== Pester (new pwsh process, against output/)' -ForegroundColor Cyan
+    $resultFile = Join-Path $Artifacts 'test/pester-summary.json'
+    New-Item -ItemType Directory -Force -Path (Split-Path $resultFile) | Out-Null
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    $arguments = @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuite.ps1'),
+        '-PesterModule', $PesterModule, '-ModulePath', $OutputModule, '-ResultFile', $resultFile)
+    if ($PesterPath) { $arguments += '-Path'; $arguments += ($PesterPath | ForEach-Object { (Resolve-Path $_).Path }) -join ',' }
+    # A new process: a binary module can't be unloaded, so the build's own session must not hold one.
+    & dotnet @arguments | Out-Host
+    if (-not (Test-Path $resultFile)) {
+        Write-Host "Pester produced no summary (exit $LASTEXITCODE): counted as one failure" -ForegroundColor Red
+        return [ordered]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $summary = Get-Content $resultFile -Raw | ConvertFrom-Json
+    [ordered]@{ Passed = [int]$summary.Passed; Failed = [int]$summary.Failed; Skipped = [int]$summary.Skipped }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pester = Get-PesterModulePath
+    $suites = @()
+    if (-not $SkipXunit) { $suites += Invoke-XunitSuites }
+    $suites += Invoke-PesterSuites -PesterModule $pester
+    $passed = ($suites | ForEach-Object { $_.Passed } | Measure-Object -Sum).Sum
+    $failed = ($suites | ForEach-Object { $_.Failed } | Measure-Object -Sum).Sum
+    $skipped = ($suites | ForEach-Object { $_.Skipped } | Measure-Object -Sum).Sum
+    $line = "$passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host ''
+    Write-Output $line
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    . (Join-Path $Root 'tests/TestServers.ps1')
+    $server = Start-Smtp4dev
+    try {
+        Import-Module $OutputModule
+        Write-Host "== smtp4dev is running: web page $($server.WebUrl) , SMTP 127.0.0.1:$($server.SmtpPort)" -ForegroundColor Cyan
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $server.SmtpPort -DefaultFrom 'Reports <reports@example.test>' -RecipientsPerMessage 2
+        Write-Host "== Sending one message to 5 piped recipients, at most 2 per transaction, over one connection" -ForegroundColor Cyan
+        $results = 'ann@example.test', 'bob@example.test', 'cat@example.test', 'dan@example.test', 'eve@example.test' |
+            Send-SmtpMessage -Config $config -Subject 'Nightly report' -Body "All jobs finished.`nThis message came through SmtpHandler."
+        $results | Format-List Status, MessageId, Subject, EnvelopeSender, Transactions, Connections, Elapsed, Accepted
+
+        Write-Host '== What smtp4dev received (from its REST API)' -ForegroundColor Cyan
+        Get-Smtp4devMessage -Server $server |
+            Select-Object @{ n = 'From'; e = { $_.from } }, @{ n = 'To'; e = { $_.to -join ', ' } }, @{ n = 'Subject'; e = { $_.subject } }, @{ n = 'Received'; e = { $_.receivedDate } } |
+            Format-Table -AutoSize | Out-Host
+        Write-Host "Browse $($server.WebUrl) while this runs; press Enter to stop the server (it stops by itself when not interactive)."
+        if ([Environment]::UserInteractive -and -not [Console]::IsInputRedirected -and -not $env:CI) { [void](Read-Host) }
+    }
+    finally {
+        Stop-Smtp4dev $server
+    }
+}
+
+Push-Location $Root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+    }
+}
+finally {
+    Pop-Location
+}

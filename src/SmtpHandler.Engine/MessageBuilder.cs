@@ -1,0 +1,324 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using MailKit;
+using MimeKit;
+using MimeKit.Text;
+using MimeKit.Utils;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// Checks a <see cref="SmtpMessage"/> and builds its MIME form. Everything that can be wrong with the
+    /// input is found here, before any connection: addresses, header injection, missing files.
+    /// </summary>
+    internal static class MessageBuilder
+    {
+        // Headers the message model sets itself; a custom header may not replace them.
+        private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "From", "Sender", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-Id",
+            "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+        };
+
+        public static PreparedMessage Prepare(SmtpMessage message, SmtpHandlerConfig config, bool skipInvalidRecipients)
+        {
+            var from = ParseOptional(message.From, "From") ?? ParseOptional(config.DefaultFrom, "DefaultFrom");
+            var sender = ParseOptional(message.Sender, "Sender");
+            var envelopeSender = sender ?? from ?? throw new SmtpHandlerException(
+                "NoSender",
+                SmtpFailureKind.InvalidArgument,
+                "The message has no sender: give -From, or a DefaultFrom in the configuration.",
+                message.Subject) { ParameterName = "From" };
+
+            var refused = new List<SmtpRecipientResult>();
+            var headerTo = ParseRecipients(message.To, "To", skipInvalidRecipients, refused);
+            var headerCc = ParseRecipients(message.Cc, "Cc", skipInvalidRecipients, refused);
+            var bcc = ParseRecipients(message.Bcc, "Bcc", skipInvalidRecipients, refused);
+
+            // One RCPT per address, whatever its case or how often it was given.
+            var envelope = new List<MailboxAddress>();
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var mailbox in headerTo.Concat(headerCc).Concat(bcc))
+            {
+                if (seen.Add(mailbox.Address))
+                {
+                    envelope.Add(mailbox);
+                }
+            }
+
+            if (envelope.Count == 0 && refused.Count == 0)
+            {
+                throw new SmtpHandlerException("NoRecipients", SmtpFailureKind.InvalidArgument, "The message has no recipients: give -To, -Cc or -Bcc.", message.Subject) { ParameterName = "To" };
+            }
+
+            var mime = new MimeMessage();
+            mime.From.Add(from ?? sender!);
+            if (sender != null && from != null && !sender.Address.Equals(from.Address, StringComparison.OrdinalIgnoreCase))
+            {
+                mime.Sender = sender;
+            }
+
+            mime.To.AddRange(headerTo);
+            mime.Cc.AddRange(headerCc);
+            foreach (var replyTo in message.ReplyTo ?? Array.Empty<string>())
+            {
+                mime.ReplyTo.Add(MailAddressParser.Parse(replyTo, "ReplyTo"));
+            }
+
+            mime.Subject = RequireSingleLine(message.Subject ?? string.Empty, "Subject");
+            mime.Date = message.Date ?? DateTimeOffset.Now;
+            if (!string.IsNullOrWhiteSpace(message.MessageId))
+            {
+                var id = RequireSingleLine(message.MessageId!, "MessageId").Trim().TrimStart('<').TrimEnd('>');
+                if (id.IndexOf('@') <= 0 || id.Any(c => c == ' ' || c == '<' || c == '>'))
+                {
+                    throw Invalid("InvalidMessageId", "MessageId", message.MessageId, $"'{message.MessageId}' is not a Message-Id of the form id@domain.");
+                }
+
+                mime.MessageId = id;
+            }
+            else
+            {
+                mime.MessageId = MimeUtils.GenerateMessageId(envelopeSender.Domain is { Length: > 0 } domain ? domain : "localhost");
+            }
+
+            SetPriority(mime, message.Priority);
+            foreach (var header in message.Headers ?? new Dictionary<string, string>())
+            {
+                AddCustomHeader(mime, header.Key, header.Value);
+            }
+
+            mime.Body = BuildBody(message);
+            return new PreparedMessage(message, mime, envelopeSender, envelope, refused, ToMailKit(message.DeliveryNotification));
+        }
+
+        /// <summary>CRLF everywhere: no bare CR or LF reaches the wire (SMTP smuggling).</summary>
+        internal static string NormalizeLineEndings(string text)
+        {
+            if (text.IndexOf('\r') < 0 && text.IndexOf('\n') < 0)
+            {
+                return text;
+            }
+
+            var builder = new StringBuilder(text.Length + 16);
+            for (var i = 0; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (c == '\r')
+                {
+                    builder.Append("\r\n");
+                    if (i + 1 < text.Length && text[i + 1] == '\n')
+                    {
+                        i++;
+                    }
+                }
+                else if (c == '\n')
+                {
+                    builder.Append("\r\n");
+                }
+                else
+                {
+                    builder.Append(c);
+                }
+            }
+
+            return builder.ToString();
+        }
+
+        private static MimeEntity BuildBody(SmtpMessage message)
+        {
+            var encoding = message.Encoding ?? new UTF8Encoding(false);
+            var text = message.TextBody != null ? NormalizeLineEndings(message.TextBody) : null;
+            var html = message.HtmlBody != null ? NormalizeLineEndings(message.HtmlBody) : null;
+            if (html != null && text == null)
+            {
+                // HTML alone gets a plain-text part for readers that show no HTML, as the seed does.
+                text = NormalizeLineEndings(HtmlText.ToPlainText(html));
+            }
+
+            MimeEntity body;
+            var textPart = text != null ? CreateTextPart(TextFormat.Plain, text, encoding) : null;
+            if (html != null)
+            {
+                MimeEntity htmlEntity = CreateTextPart(TextFormat.Html, html, encoding);
+                if (message.InlineImages.Count > 0)
+                {
+                    var related = new MultipartRelated { htmlEntity };
+                    foreach (var image in message.InlineImages)
+                    {
+                        var part = CreateFilePart(image, ContentDisposition.Inline);
+                        part.ContentId = image.ContentId ?? MimeUtils.GenerateMessageId();
+                        related.Add(part);
+                    }
+
+                    htmlEntity = related;
+                }
+
+                body = new MultipartAlternative { textPart!, htmlEntity };
+            }
+            else
+            {
+                body = textPart ?? CreateTextPart(TextFormat.Plain, string.Empty, encoding);
+            }
+
+            if (message.Attachments.Count == 0)
+            {
+                return body;
+            }
+
+            var mixed = new Multipart("mixed") { body };
+            foreach (var attachment in message.Attachments)
+            {
+                mixed.Add(CreateFilePart(attachment, ContentDisposition.Attachment));
+            }
+
+            return mixed;
+        }
+
+        private static TextPart CreateTextPart(TextFormat format, string text, Encoding encoding)
+        {
+            var part = new TextPart(format);
+            part.SetText(encoding, text);
+            return part;
+        }
+
+        /// <summary>A file part whose content is read from disk while it is written: never held in memory.</summary>
+        private static MimePart CreateFilePart(SmtpAttachment file, string disposition)
+        {
+            if (Directory.Exists(file.Path))
+            {
+                throw Invalid("AttachmentIsDirectory", "Attachments", file.Path, $"'{file.Path}' is a directory, not a file.");
+            }
+
+            if (!File.Exists(file.Path))
+            {
+                throw Invalid("AttachmentNotFound", "Attachments", file.Path, $"The attachment '{file.Path}' does not exist.");
+            }
+
+            try
+            {
+                // Proves now, before any connection, that the file can be read.
+                using (File.Open(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+                {
+                }
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw Invalid("AttachmentUnreadable", "Attachments", file.Path, $"The attachment '{file.Path}' cannot be read: {ex.Message}");
+            }
+
+            var part = new MimePart(MimeTypes.GetMimeType(file.Path))
+            {
+                Content = new MimeContent(new FileContentStream(file.Path)),
+                ContentDisposition = new ContentDisposition(disposition),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                FileName = new string(file.FileName.Select(c => char.IsControl(c) ? '_' : c).ToArray()),
+            };
+            return part;
+        }
+
+        private static void SetPriority(MimeMessage mime, SmtpMessagePriority priority)
+        {
+            switch (priority)
+            {
+                case SmtpMessagePriority.High:
+                    mime.Priority = MessagePriority.Urgent;
+                    mime.Importance = MessageImportance.High;
+                    mime.XPriority = XMessagePriority.Highest;
+                    break;
+                case SmtpMessagePriority.Low:
+                    mime.Priority = MessagePriority.NonUrgent;
+                    mime.Importance = MessageImportance.Low;
+                    mime.XPriority = XMessagePriority.Lowest;
+                    break;
+            }
+        }
+
+        private static void AddCustomHeader(MimeMessage mime, string name, string? value)
+        {
+            if (string.IsNullOrEmpty(name) || name.Any(c => c <= 32 || c >= 127 || c == ':'))
+            {
+                throw Invalid("InvalidHeaderName", "Header", name, $"'{name}' is not a valid header name (printable ASCII without spaces or colons).");
+            }
+
+            if (ReservedHeaders.Contains(name))
+            {
+                throw Invalid("ReservedHeader", "Header", name, $"The header '{name}' is set by its own parameter; it can't be given with -Header.");
+            }
+
+            mime.Headers.Add(name, RequireSingleLine(value ?? string.Empty, $"Header '{name}'"));
+        }
+
+        private static string RequireSingleLine(string value, string parameter)
+        {
+            if (value.IndexOf('\r') >= 0 || value.IndexOf('\n') >= 0 || value.IndexOf('\0') >= 0)
+            {
+                throw Invalid("HeaderInjection", parameter.Split(' ')[0], value, $"{parameter} contains a line break; header values must be one line (a line break could add headers).");
+            }
+
+            return value;
+        }
+
+        private static MailboxAddress? ParseOptional(string? text, string parameter) =>
+            string.IsNullOrWhiteSpace(text) ? null : MailAddressParser.Parse(text, parameter);
+
+        private static List<MailboxAddress> ParseRecipients(IEnumerable<string>? addresses, string parameter, bool skipInvalid, List<SmtpRecipientResult> refused)
+        {
+            var list = new List<MailboxAddress>();
+            foreach (var text in addresses ?? Array.Empty<string>())
+            {
+                if (MailAddressParser.TryParse(text, out var mailbox, out var why))
+                {
+                    list.Add(mailbox!);
+                }
+                else if (skipInvalid)
+                {
+                    refused.Add(new SmtpRecipientResult(text ?? string.Empty, SmtpRecipientStatus.NotAttempted, reason: $"Invalid address: {why}"));
+                }
+                else
+                {
+                    MailAddressParser.Parse(text, parameter);
+                }
+            }
+
+            return list;
+        }
+
+        private static DeliveryStatusNotification? ToMailKit(SmtpDeliveryNotification option)
+        {
+            if (option == SmtpDeliveryNotification.None)
+            {
+                return null;
+            }
+
+            if (option.HasFlag(SmtpDeliveryNotification.Never))
+            {
+                return DeliveryStatusNotification.Never;
+            }
+
+            var notify = default(DeliveryStatusNotification);
+            if (option.HasFlag(SmtpDeliveryNotification.OnSuccess))
+            {
+                notify |= DeliveryStatusNotification.Success;
+            }
+
+            if (option.HasFlag(SmtpDeliveryNotification.OnFailure))
+            {
+                notify |= DeliveryStatusNotification.Failure;
+            }
+
+            if (option.HasFlag(SmtpDeliveryNotification.Delay))
+            {
+                notify |= DeliveryStatusNotification.Delay;
+            }
+
+            return notify;
+        }
+
+        private static SmtpHandlerException Invalid(string errorId, string parameter, object? target, string message) =>
+            new(errorId, SmtpFailureKind.InvalidArgument, message, target) { ParameterName = parameter };
+    }
+}

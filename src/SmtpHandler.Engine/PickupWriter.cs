@@ -1,0 +1,81 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using MimeKit;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// Pickup-folder mode: each transaction is written as an RFC 5322 .eml file instead of being sent.
+    /// The envelope goes into X-Sender / X-Receiver lines at the top, as IIS and Exchange pickup folders
+    /// read them; Bcc recipients appear only there, never as a Bcc header.
+    /// </summary>
+    internal sealed class PickupWriter
+    {
+        private readonly SmtpHandlerConfig config;
+        private readonly ISmtpLog log;
+
+        public PickupWriter(SmtpHandlerConfig config, ISmtpLog log)
+        {
+            this.config = config;
+            this.log = log;
+        }
+
+        public SmtpSendResult Write(PreparedMessage message)
+        {
+            var clock = Stopwatch.StartNew();
+            var files = new List<string>();
+            var recipients = new List<SmtpRecipientResult>();
+            var size = config.RecipientsPerMessage > 0 ? config.RecipientsPerMessage : int.MaxValue;
+            var all = message.RecipientMailboxes;
+            for (var i = 0; i < all.Count; i += size)
+            {
+                var batch = all.Skip(i).Take(size).ToList();
+                var path = WriteFile(message, batch);
+                files.Add(path);
+                recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.Accepted, reason: $"Written to {path}")));
+            }
+
+            return new SmtpSendResult(
+                message.MessageId,
+                message.Subject,
+                message.EnvelopeSender,
+                recipients.Concat(message.RefusedBeforeSending).ToArray(),
+                files.Count,
+                0,
+                clock.Elapsed,
+                config.PickupDirectory!,
+                files);
+        }
+
+        private string WriteFile(PreparedMessage message, List<MailboxAddress> batch)
+        {
+            var name = Guid.NewGuid().ToString("N");
+            var temp = Path.Combine(config.PickupDirectory!, name + ".tmp");
+            var final = Path.Combine(config.PickupDirectory!, name + ".eml");
+            var envelope = new StringBuilder();
+            envelope.Append("X-Sender: ").Append(message.EnvelopeSender).Append("\r\n");
+            foreach (var mailbox in batch)
+            {
+                envelope.Append("X-Receiver: ").Append(mailbox.Address).Append("\r\n");
+            }
+
+            var options = FormatOptions.Default.Clone();
+            options.NewLineFormat = NewLineFormat.Dos;
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                var bytes = Encoding.UTF8.GetBytes(envelope.ToString());
+                stream.Write(bytes, 0, bytes.Length);
+                message.Mime.WriteTo(options, stream);
+            }
+
+            // A pickup service must never see a half-written file.
+            File.Move(temp, final);
+            log.Step($"Wrote {final} for {batch.Count} recipient(s)");
+            return final;
+        }
+    }
+}

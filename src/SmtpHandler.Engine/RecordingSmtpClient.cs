@@ -1,0 +1,62 @@
+using System.Collections.Generic;
+using MailKit;
+using MailKit.Net.Smtp;
+using MimeKit;
+
+namespace SmtpHandler
+{
+    /// <summary>One reply of the server to one RCPT TO.</summary>
+    internal readonly struct RecipientReply
+    {
+        public RecipientReply(MailboxAddress mailbox, int code, string text)
+        {
+            Mailbox = mailbox;
+            Code = code;
+            Text = text;
+        }
+
+        public MailboxAddress Mailbox { get; }
+
+        public int Code { get; }
+
+        public string Text { get; }
+
+        public bool Accepted => Code >= 200 && Code < 300;
+    }
+
+    /// <summary>
+    /// MailKit's client, told not to cancel a whole message when one recipient is refused (its default):
+    /// every RCPT reply is recorded so each recipient can be reported, and refused ones retried or split.
+    /// </summary>
+    internal sealed class RecordingSmtpClient : SmtpClient
+    {
+        public RecordingSmtpClient(IProtocolLogger logger)
+            : base(logger)
+        {
+        }
+
+        public List<RecipientReply> Replies { get; } = new();
+
+        /// <summary>The DSN flags to ask for on every RCPT of the current transaction.</summary>
+        public DeliveryStatusNotification? Notify { get; set; }
+
+        public void BeginTransaction(DeliveryStatusNotification? notify)
+        {
+            Replies.Clear();
+            Notify = notify;
+        }
+
+        protected override void OnRecipientAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
+            Replies.Add(new RecipientReply(mailbox, (int)response.StatusCode, response.Response));
+
+        protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
+            Replies.Add(new RecipientReply(mailbox, (int)response.StatusCode, response.Response));
+
+        // No recipient accepted: MailKit then sends no DATA; the caller reads the replies and decides.
+        protected override void OnNoRecipientsAccepted(MimeMessage message)
+        {
+        }
+
+        protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox) => Notify;
+    }
+}

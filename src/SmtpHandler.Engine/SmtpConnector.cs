@@ -1,0 +1,193 @@
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Threading;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// Opens one connection the way the configuration says: TLS mode (never MailKit's opportunistic
+    /// modes), trust, EHLO name, timeout, and login only where it is safe. Used by sending and by
+    /// diagnostics alike.
+    /// </summary>
+    internal sealed class SmtpConnector
+    {
+        private readonly SmtpHandlerConfig config;
+        private readonly ISmtpLog log;
+        private readonly TlsTrust trust;
+
+        public SmtpConnector(SmtpHandlerConfig config, ISmtpLog log)
+        {
+            this.config = config;
+            this.log = log;
+            trust = TlsTrust.Create(config);
+        }
+
+        public TlsTrust Trust => trust;
+
+        public string Endpoint => $"{config.SmtpServer}:{config.Port}";
+
+        public RecordingSmtpClient CreateClient(RedactingProtocolLogger logger)
+        {
+            var client = new RecordingSmtpClient(logger)
+            {
+                Timeout = (int)config.Timeout.TotalMilliseconds,
+                CheckCertificateRevocation = config.CheckCertificateRevocation,
+                ServerCertificateValidationCallback = trust.Validate,
+                SslProtocols = config.TlsProtocol switch
+                {
+                    SmtpTlsVersion.Tls13 => (SslProtocols)12288,
+                    SmtpTlsVersion.Tls12 => SslProtocols.Tls12 | (SslProtocols)12288,
+                    _ => SslProtocols.Tls12 | (SslProtocols)12288,
+                },
+            };
+            if (config.LocalDomain != null)
+            {
+                client.LocalDomain = config.LocalDomain;
+            }
+
+            if (trust.ClientCertificates != null)
+            {
+                client.ClientCertificates = trust.ClientCertificates;
+            }
+
+            return client;
+        }
+
+        /// <summary>Connects (and secures) <paramref name="client"/>; throws <see cref="SmtpHandlerException"/>.</summary>
+        public void Connect(RecordingSmtpClient client, CancellationToken cancellationToken)
+        {
+            var options = config.TlsMode switch
+            {
+                SmtpTlsMode.ImplicitTls => SecureSocketOptions.SslOnConnect,
+                SmtpTlsMode.StartTls => SecureSocketOptions.StartTls,
+                _ => SecureSocketOptions.None,
+            };
+            log.Step($"Connecting to {Endpoint} ({Describe(config.TlsMode)})");
+            try
+            {
+                client.Connect(config.SmtpServer, config.Port, options, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw TranslateConnectFailure(ex);
+            }
+
+            if (config.TlsMode != SmtpTlsMode.None && !client.IsEncrypted)
+            {
+                // Defence in depth: MailKit throws when STARTTLS is missing, but never go on in plaintext.
+                client.Disconnect(false);
+                throw StartTlsNotOffered();
+            }
+
+            log.Step(client.IsEncrypted
+                ? $"Connected to {Endpoint} with {client.SslProtocol}, {client.SslCipherAlgorithm}"
+                : $"Connected to {Endpoint} without encryption");
+        }
+
+        /// <summary>Logs in when the configuration carries a credential; refuses to do so in plaintext unless allowed.</summary>
+        public void Authenticate(RecordingSmtpClient client, CancellationToken cancellationToken)
+        {
+            if (!config.HasCredential)
+            {
+                return;
+            }
+
+            if (!client.IsEncrypted && !config.AllowUnencryptedAuthentication)
+            {
+                throw new SmtpHandlerException(
+                    "UnencryptedAuthenticationRefused",
+                    SmtpFailureKind.SecurityPolicy,
+                    $"Refusing to send the credential for '{config.UserName}' unencrypted to {Endpoint}. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
+                    config.SmtpServer);
+            }
+
+            if (!client.Capabilities.HasFlag(SmtpCapabilities.Authentication))
+            {
+                throw new SmtpHandlerException(
+                    "AuthenticationNotOffered",
+                    SmtpFailureKind.AuthenticationFailed,
+                    $"{Endpoint} does not offer AUTH on this connection{(client.IsEncrypted ? string.Empty : "; many servers offer it only after STARTTLS")}.",
+                    config.SmtpServer);
+            }
+
+            log.Step($"Authenticating as {config.UserName}");
+            try
+            {
+                client.Authenticate(new NetworkCredential(config.UserName, config.Password), cancellationToken);
+            }
+            catch (MailKit.Security.AuthenticationException ex)
+            {
+                throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the login of '{config.UserName}': {ex.Message}", config.UserName, ex);
+            }
+            catch (SmtpCommandException ex)
+            {
+                throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
+            }
+        }
+
+        internal static string Describe(SmtpTlsMode mode) => mode switch
+        {
+            SmtpTlsMode.ImplicitTls => "implicit TLS",
+            SmtpTlsMode.StartTls => "STARTTLS",
+            _ => "no TLS",
+        };
+
+        private SmtpHandlerException StartTlsNotOffered() => new(
+            "StartTlsNotOffered",
+            SmtpFailureKind.TlsFailed,
+            $"{Endpoint} did not offer STARTTLS, so nothing was sent: the connection would have been plaintext. If the port expects implicit TLS (usually 465), use -UseTls.",
+            config.SmtpServer);
+
+        private SmtpHandlerException TranslateConnectFailure(Exception ex)
+        {
+            switch (ex)
+            {
+                case SslHandshakeException:
+                    if (trust.LastFailure != null)
+                    {
+                        return new SmtpHandlerException(
+                            "CertificateUntrusted",
+                            SmtpFailureKind.CertificateUntrusted,
+                            $"The certificate of {Endpoint} is not trusted: {trust.LastFailure}. For a private CA or a self-signed server certificate, give its file with -TrustedCertificatePath; for a name mismatch, connect with the name the certificate was issued to.",
+                            config.SmtpServer,
+                            ex);
+                    }
+
+                    return new SmtpHandlerException(
+                        "TlsHandshakeFailed",
+                        SmtpFailureKind.TlsFailed,
+                        $"The TLS handshake with {Endpoint} failed: {ex.InnerException?.Message ?? ex.Message}" +
+                        (config.TlsMode == SmtpTlsMode.ImplicitTls ? " If the port expects STARTTLS (usually 587 or 25), use -UseStartTls instead of -UseTls." : string.Empty),
+                        config.SmtpServer,
+                        ex);
+                case NotSupportedException when config.TlsMode == SmtpTlsMode.StartTls:
+                    return StartTlsNotOffered();
+                case SmtpCommandException cmd when config.TlsMode == SmtpTlsMode.StartTls && ex.Message.IndexOf("STARTTLS", StringComparison.OrdinalIgnoreCase) >= 0:
+                    return new SmtpHandlerException("StartTlsFailed", SmtpFailureKind.TlsFailed, $"{Endpoint} refused STARTTLS ({(int)cmd.StatusCode} {cmd.Message}); nothing was sent in plaintext.", config.SmtpServer, ex);
+                case SmtpCommandException cmd:
+                    return new SmtpHandlerException("ServerRefusedConnection", SmtpFailureKind.ConnectionFailed, $"{Endpoint} refused the session: {(int)cmd.StatusCode} {cmd.Message}", config.SmtpServer, ex)
+                    {
+                        Transient = (int)cmd.StatusCode >= 400 && (int)cmd.StatusCode < 500,
+                    };
+                case SmtpProtocolException:
+                    return new SmtpHandlerException("ProtocolError", SmtpFailureKind.ProtocolError, $"{Endpoint} did not speak SMTP as expected: {ex.Message}" +
+                        (config.TlsMode != SmtpTlsMode.ImplicitTls ? " If the port expects implicit TLS (usually 465), use -UseTls." : string.Empty), config.SmtpServer, ex);
+                case TimeoutException:
+                case OperationCanceledException:
+                case IOException io when io.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }:
+                    return new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{Endpoint} did not answer within {config.Timeout.TotalSeconds:0.#} s." +
+                        (config.TlsMode == SmtpTlsMode.ImplicitTls ? " A server waiting for a plain greeting (a STARTTLS port) looks like this: try -UseStartTls." : string.Empty), config.SmtpServer, ex) { Transient = true };
+                case SocketException socket:
+                    return new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"Could not connect to {Endpoint}: {socket.Message}", config.SmtpServer, ex) { Transient = true };
+                default:
+                    return new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"Could not connect to {Endpoint}: {ex.Message}", config.SmtpServer, ex) { Transient = true };
+            }
+        }
+    }
+}

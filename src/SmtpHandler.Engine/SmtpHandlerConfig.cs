@@ -1,0 +1,213 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security;
+
+namespace SmtpHandler
+{
+    /// <summary>The minimum TLS version to negotiate.</summary>
+    public enum SmtpTlsVersion
+    {
+        /// <summary>What the operating system offers, never below TLS 1.2.</summary>
+        Default,
+        Tls12,
+        Tls13,
+    }
+
+    /// <summary>
+    /// A validated, reusable description of how to reach one SMTP server (or a pickup folder).
+    /// Sending never changes it, so one instance can serve any number of sends. Secrets are kept as
+    /// <see cref="SecureString"/> and never appear in <see cref="ToString"/>.
+    /// </summary>
+    public sealed record SmtpHandlerConfig
+    {
+        public const string DefaultServer = "localhost";
+        public const int DefaultPort = 25;
+        public const int ImplicitTlsPort = 465;
+        public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
+        public const int DefaultRetryCount = 3;
+        public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(2);
+
+        public string SmtpServer { get; init; } = DefaultServer;
+
+        public int Port { get; init; } = DefaultPort;
+
+        /// <summary>The resolved mode: see <see cref="ResolveTlsMode"/>.</summary>
+        public SmtpTlsMode TlsMode { get; init; } = SmtpTlsMode.None;
+
+        public string? UserName { get; init; }
+
+        /// <summary>The password; never shown, never logged.</summary>
+        public SecureString? Password { get; init; }
+
+        /// <summary>Whether a credential may be sent over a connection that is not encrypted.</summary>
+        public bool AllowUnencryptedAuthentication { get; init; }
+
+        public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+        /// <summary>The name given in EHLO; MailKit's default (the machine's name) when empty.</summary>
+        public string? LocalDomain { get; init; }
+
+        /// <summary>Fills in From where a message has none, and is the envelope sender where neither Sender nor From exists.</summary>
+        public string? DefaultFrom { get; init; }
+
+        /// <summary>At most this many RCPT commands per transaction; 0 means no limit of our own.</summary>
+        public int RecipientsPerMessage { get; init; }
+
+        /// <summary>Reconnect after this many DATA transactions on one connection; 0 means never.</summary>
+        public int MaxMessagesPerConnection { get; init; }
+
+        /// <summary>How often a transient failure (4xx, dropped connection) is retried.</summary>
+        public int RetryCount { get; init; } = DefaultRetryCount;
+
+        /// <summary>The first retry's delay; each further retry doubles it.</summary>
+        public TimeSpan RetryDelay { get; init; } = DefaultRetryDelay;
+
+        /// <summary>When set, messages are written here as .eml files instead of being sent.</summary>
+        public string? PickupDirectory { get; init; }
+
+        /// <summary>Certificates (CA roots, intermediates or pinned server certificates) the server chain may build to.</summary>
+        public IReadOnlyList<string> TrustedCertificatePaths { get; init; } = Array.Empty<string>();
+
+        public string? ClientCertificatePath { get; init; }
+
+        /// <summary>The PEM private key of <see cref="ClientCertificatePath"/> when it is not inside that file.</summary>
+        public string? ClientCertificateKeyPath { get; init; }
+
+        public SecureString? ClientCertificatePassword { get; init; }
+
+        public bool CheckCertificateRevocation { get; init; }
+
+        public SmtpTlsVersion TlsProtocol { get; init; } = SmtpTlsVersion.Default;
+
+        public bool HasCredential => UserName != null;
+
+        public bool IsPickup => PickupDirectory != null;
+
+        /// <summary>
+        /// The seed's rules: port 465 means implicit TLS; <paramref name="useTls"/> gives implicit TLS on any
+        /// port and wins over <paramref name="useStartTls"/>; plain SMTP only when neither applies.
+        /// </summary>
+        public static SmtpTlsMode ResolveTlsMode(int port, bool useTls, bool useStartTls)
+        {
+            if (useTls || port == ImplicitTlsPort)
+            {
+                return SmtpTlsMode.ImplicitTls;
+            }
+
+            return useStartTls ? SmtpTlsMode.StartTls : SmtpTlsMode.None;
+        }
+
+        /// <summary>Checks every value; throws <see cref="SmtpHandlerException"/> naming the parameter at fault.</summary>
+        public SmtpHandlerConfig Validate()
+        {
+            if (string.IsNullOrWhiteSpace(SmtpServer) || SmtpServer.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                throw Invalid(nameof(SmtpServer), SmtpServer, $"'{SmtpServer}' is not a host name or address.");
+            }
+
+            if (Port < 1 || Port > 65535)
+            {
+                throw Invalid(nameof(Port), Port, $"Port {Port} is outside 1-65535.");
+            }
+
+            if (Timeout <= TimeSpan.Zero || Timeout.TotalMilliseconds > int.MaxValue)
+            {
+                throw Invalid(nameof(Timeout), Timeout, "Timeout must be positive and under 24 days.");
+            }
+
+            if (RecipientsPerMessage < 0)
+            {
+                throw Invalid(nameof(RecipientsPerMessage), RecipientsPerMessage, "RecipientsPerMessage must be 0 (no limit) or more.");
+            }
+
+            if (MaxMessagesPerConnection < 0)
+            {
+                throw Invalid(nameof(MaxMessagesPerConnection), MaxMessagesPerConnection, "MaxMessagesPerConnection must be 0 (no limit) or more.");
+            }
+
+            if (RetryCount < 0 || RetryCount > 100)
+            {
+                throw Invalid(nameof(RetryCount), RetryCount, "RetryCount must be between 0 and 100.");
+            }
+
+            if (RetryDelay < TimeSpan.Zero || RetryDelay > TimeSpan.FromHours(1))
+            {
+                throw Invalid(nameof(RetryDelay), RetryDelay, "RetryDelay must be between 0 and 1 hour.");
+            }
+
+            if (UserName != null && UserName.Length == 0)
+            {
+                throw Invalid("Credential", UserName, "The credential has an empty user name.");
+            }
+
+            if (DefaultFrom != null)
+            {
+                MailAddressParser.Parse(DefaultFrom, nameof(DefaultFrom));
+            }
+
+            if (LocalDomain != null && (LocalDomain.Length == 0 || LocalDomain.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+            {
+                throw Invalid(nameof(LocalDomain), LocalDomain, $"'{LocalDomain}' is not a valid EHLO name.");
+            }
+
+            if (PickupDirectory != null && !Directory.Exists(PickupDirectory))
+            {
+                throw Invalid(nameof(PickupDirectory), PickupDirectory, $"The pickup directory '{PickupDirectory}' does not exist.");
+            }
+
+            foreach (var path in TrustedCertificatePaths)
+            {
+                RequireFile(nameof(TrustedCertificatePaths), path);
+            }
+
+            if (ClientCertificatePath != null)
+            {
+                RequireFile(nameof(ClientCertificatePath), ClientCertificatePath);
+            }
+
+            if (ClientCertificateKeyPath != null)
+            {
+                RequireFile(nameof(ClientCertificateKeyPath), ClientCertificateKeyPath);
+            }
+
+            if (HasCredential && TlsMode == SmtpTlsMode.None && !AllowUnencryptedAuthentication && !IsPickup)
+            {
+                throw new SmtpHandlerException(
+                    "UnencryptedAuthenticationRefused",
+                    SmtpFailureKind.SecurityPolicy,
+                    $"A credential would be sent unencrypted to {SmtpServer}:{Port}. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587); " +
+                    "only on a trusted network, -AllowUnencryptedAuthentication allows it.",
+                    SmtpServer) { ParameterName = "Credential" };
+            }
+
+            return this;
+        }
+
+        /// <summary>Never shows a secret.</summary>
+        public override string ToString()
+        {
+            if (IsPickup)
+            {
+                return $"pickup:{PickupDirectory}";
+            }
+
+            var scheme = TlsMode == SmtpTlsMode.ImplicitTls ? "smtps" : "smtp";
+            var user = HasCredential ? $"{UserName}@" : string.Empty;
+            var tls = TlsMode == SmtpTlsMode.StartTls ? " (STARTTLS)" : string.Empty;
+            return $"{scheme}://{user}{SmtpServer}:{Port}{tls}";
+        }
+
+        private static void RequireFile(string parameter, string path)
+        {
+            if (!File.Exists(path))
+            {
+                throw Invalid(parameter, path, $"The certificate file '{path}' does not exist.");
+            }
+        }
+
+        internal static SmtpHandlerException Invalid(string parameter, object? value, string message) =>
+            new("InvalidConfiguration", SmtpFailureKind.InvalidConfiguration, $"{parameter}: {message}", value) { ParameterName = parameter };
+    }
+}

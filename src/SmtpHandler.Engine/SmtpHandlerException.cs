@@ -1,0 +1,49 @@
+using System;
+
+namespace SmtpHandler
+{
+    /// <summary>What kind of failure an <see cref="SmtpHandlerException"/> reports; the cmdlets map it to an ErrorCategory.</summary>
+    public enum SmtpFailureKind
+    {
+        InvalidArgument,
+        InvalidConfiguration,
+        ConnectionFailed,
+        Timeout,
+        TlsFailed,
+        CertificateUntrusted,
+        AuthenticationFailed,
+        SecurityPolicy,
+        ProtocolError,
+        ServerRejected,
+        ResourceUnavailable,
+    }
+
+    /// <summary>
+    /// Every failure the engine reports on purpose. <see cref="ErrorId"/> is stable: scripts and the
+    /// cmdlets' ErrorRecords rely on it.
+    /// </summary>
+    public sealed class SmtpHandlerException : Exception
+    {
+        public SmtpHandlerException(string errorId, SmtpFailureKind kind, string message, object? target = null, Exception? inner = null)
+            : base(message, inner)
+        {
+            ErrorId = errorId;
+            Kind = kind;
+            Target = target;
+        }
+
+        /// <summary>A stable PascalCase identifier, e.g. <c>StartTlsNotOffered</c>.</summary>
+        public string ErrorId { get; }
+
+        public SmtpFailureKind Kind { get; }
+
+        /// <summary>The input at fault (a parameter value, an address, a path), when there is one.</summary>
+        public object? Target { get; }
+
+        /// <summary>The parameter at fault, for configuration and argument errors.</summary>
+        public string? ParameterName { get; init; }
+
+        /// <summary>Whether trying again later may succeed (a 4xx reply, a dropped or refused connection).</summary>
+        public bool Transient { get; init; }
+    }
+}

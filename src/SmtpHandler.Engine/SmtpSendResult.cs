@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace SmtpHandler
+{
+    /// <summary>Where one recipient of one message ended.</summary>
+    public enum SmtpRecipientStatus
+    {
+        /// <summary>The server accepted it in a completed transaction.</summary>
+        Accepted,
+
+        /// <summary>The server refused it for good (5xx), or kept refusing it after every retry.</summary>
+        Rejected,
+
+        /// <summary>Never offered to the server; <see cref="SmtpRecipientResult.Reason"/> says why.</summary>
+        NotAttempted,
+
+        /// <summary>The data was sent but the server's final reply was lost: delivery can't be known, so it is not resent.</summary>
+        Unknown,
+    }
+
+    /// <summary>The overall outcome of one message.</summary>
+    public enum SmtpSendStatus
+    {
+        /// <summary>Every recipient was accepted.</summary>
+        Sent,
+
+        /// <summary>Some recipients were accepted, others not.</summary>
+        PartiallySent,
+
+        /// <summary>No recipient was accepted.</summary>
+        Failed,
+
+        /// <summary>Delivery to at least one recipient can't be known (the reply after the data was lost), none failed.</summary>
+        Unknown,
+
+        /// <summary>Written to the pickup folder instead of being sent.</summary>
+        WrittenToPickup,
+    }
+
+    /// <summary>One recipient's outcome, with the server's words when it spoke.</summary>
+    public sealed class SmtpRecipientResult
+    {
+        public SmtpRecipientResult(string address, SmtpRecipientStatus status, int? replyCode = null, string? reply = null, string? reason = null)
+        {
+            Address = address;
+            Status = status;
+            ReplyCode = replyCode;
+            Reply = reply;
+            Reason = reason;
+        }
+
+        public string Address { get; }
+
+        public SmtpRecipientStatus Status { get; }
+
+        /// <summary>The server's reply code (250, 550, 452...), when it gave one.</summary>
+        public int? ReplyCode { get; }
+
+        /// <summary>The server's reply text.</summary>
+        public string? Reply { get; }
+
+        /// <summary>Why a recipient was not attempted or ended unknown, in our words.</summary>
+        public string? Reason { get; }
+
+        public override string ToString() => ReplyCode is int code ? $"{Address} {Status} ({code} {Reply})" : $"{Address} {Status}";
+    }
+
+    /// <summary>What happened to one message: every recipient in exactly one state.</summary>
+    public sealed class SmtpSendResult
+    {
+        public SmtpSendResult(
+            string messageId,
+            string? subject,
+            string envelopeSender,
+            IReadOnlyList<SmtpRecipientResult> recipients,
+            int transactions,
+            int connections,
+            TimeSpan elapsed,
+            string server,
+            IReadOnlyList<string>? pickupFiles = null,
+            string? errorId = null,
+            string? error = null)
+        {
+            MessageId = messageId;
+            Subject = subject;
+            EnvelopeSender = envelopeSender;
+            Recipients = recipients.ToList().AsReadOnly();
+            Transactions = transactions;
+            Connections = connections;
+            Elapsed = elapsed;
+            Server = server;
+            PickupFiles = pickupFiles ?? Array.Empty<string>();
+            ErrorId = errorId;
+            Error = error;
+            Accepted = Select(SmtpRecipientStatus.Accepted);
+            Rejected = Select(SmtpRecipientStatus.Rejected);
+            NotAttempted = Select(SmtpRecipientStatus.NotAttempted);
+            Unknown = Select(SmtpRecipientStatus.Unknown);
+            Status = pickupFiles != null ? SmtpSendStatus.WrittenToPickup
+                : Rejected.Count == 0 && NotAttempted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Sent
+                : Accepted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Failed
+                : Rejected.Count == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.Unknown
+                : SmtpSendStatus.PartiallySent;
+        }
+
+        public SmtpSendStatus Status { get; }
+
+        public string MessageId { get; }
+
+        public string? Subject { get; }
+
+        public string EnvelopeSender { get; }
+
+        /// <summary>Every recipient of the message (To, Cc and Bcc), each once.</summary>
+        public IReadOnlyList<SmtpRecipientResult> Recipients { get; }
+
+        public IReadOnlyList<SmtpRecipientResult> Accepted { get; }
+
+        public IReadOnlyList<SmtpRecipientResult> Rejected { get; }
+
+        public IReadOnlyList<SmtpRecipientResult> NotAttempted { get; }
+
+        public IReadOnlyList<SmtpRecipientResult> Unknown { get; }
+
+        /// <summary>SMTP transactions (MAIL FROM ... DATA) this message took.</summary>
+        public int Transactions { get; }
+
+        /// <summary>Connections this message used: more than one after a reconnect.</summary>
+        public int Connections { get; }
+
+        public TimeSpan Elapsed { get; }
+
+        /// <summary>The server (host:port) or the pickup folder.</summary>
+        public string Server { get; }
+
+        /// <summary>The .eml files written in pickup mode, one per transaction.</summary>
+        public IReadOnlyList<string> PickupFiles { get; }
+
+        /// <summary>When the message could not be sent at all: the stable id of why (e.g. AuthenticationFailed).</summary>
+        public string? ErrorId { get; }
+
+        /// <summary>When the message could not be sent at all: why, in words.</summary>
+        public string? Error { get; }
+
+        public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup;
+
+        // A read-only list, not an array: PowerShell member enumeration on an array would find Array.Address.
+        private IReadOnlyList<SmtpRecipientResult> Select(SmtpRecipientStatus status) => Recipients.Where(r => r.Status == status).ToList().AsReadOnly();
+    }
+}

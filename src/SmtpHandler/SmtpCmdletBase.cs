@@ -1,0 +1,61 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+
+namespace SmtpHandler.Commands
+{
+    /// <summary>
+    /// What every SmtpHandler cmdlet shares: a cancellation token that Ctrl+C (StopProcessing) cancels,
+    /// and a log that turns the engine's narration into verbose output.
+    /// </summary>
+    public abstract class SmtpCmdletBase : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource stopping = new();
+        private VerboseLog? log;
+
+        protected CancellationToken CancelToken => stopping.Token;
+
+        /// <summary>The engine's narration as Write-Verbose; only on the pipeline thread, where the engine runs.</summary>
+        internal ISmtpLog Log => log ??= new VerboseLog(this);
+
+        public void Dispose()
+        {
+            stopping.Dispose();
+            GC.SuppressFinalize(this);
+        }
+
+        protected override void StopProcessing() => stopping.Cancel();
+
+        /// <summary>Writes an engine failure as a non-terminating error with its stable ErrorId.</summary>
+        protected void WriteSmtpError(SmtpHandlerException exception) => WriteError(ErrorRecords.From(exception));
+
+        /// <summary>Stops the cmdlet with an engine failure as its terminating error.</summary>
+        protected void ThrowSmtpError(SmtpHandlerException exception) => ThrowTerminatingError(ErrorRecords.From(exception));
+
+        private sealed class VerboseLog : ISmtpLog
+        {
+            private readonly Cmdlet cmdlet;
+            private readonly bool verbose;
+
+            public VerboseLog(PSCmdlet cmdlet)
+            {
+                this.cmdlet = cmdlet;
+                verbose = cmdlet.MyInvocation.BoundParameters.TryGetValue("Verbose", out var value)
+                    ? value is SwitchParameter s && s.IsPresent
+                    : cmdlet.SessionState.PSVariable.GetValue("VerbosePreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
+            }
+
+            public bool IsProtocolEnabled => verbose;
+
+            public void Step(string text)
+            {
+                if (verbose)
+                {
+                    cmdlet.WriteVerbose(text);
+                }
+            }
+
+            public void Protocol(string line) => Step(line);
+        }
+    }
+}

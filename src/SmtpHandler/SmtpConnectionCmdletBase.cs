@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+
+namespace SmtpHandler.Commands
+{
+    /// <summary>
+    /// The connection parameters New-SmtpHandlerConfig and Test-SmtpConnection share, and their
+    /// translation into an engine configuration. Defaults and rules live in <see cref="SmtpHandlerConfig"/>.
+    /// </summary>
+    public abstract class SmtpConnectionCmdletBase : SmtpCmdletBase
+    {
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("Host", "ComputerName")]
+        [ValidateNotNullOrEmpty]
+        public string? SmtpServer { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; } = SmtpHandlerConfig.DefaultPort;
+
+        [Parameter]
+        public SwitchParameter UseTls { get; set; }
+
+        [Parameter]
+        public SwitchParameter UseStartTls { get; set; }
+
+        [Parameter]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[]? TrustedCertificatePath { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ClientCertificatePath { get; set; }
+
+        [Parameter]
+        public SecureString? ClientCertificatePassword { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ClientCertificateKeyPath { get; set; }
+
+        [Parameter]
+        public SwitchParameter CheckCertificateRevocation { get; set; }
+
+        [Parameter]
+        public SmtpTlsVersion TlsProtocol { get; set; } = SmtpTlsVersion.Default;
+
+        /// <summary>Seconds to wait for the server at each step.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int Timeout { get; set; } = (int)SmtpHandlerConfig.DefaultTimeout.TotalSeconds;
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? LocalDomain { get; set; }
+
+        /// <summary>
+        /// The configuration these parameters describe, with <paramref name="extra"/> applied for cmdlet-specific
+        /// settings. Validation errors terminate the cmdlet with the parameter named.
+        /// </summary>
+        protected SmtpHandlerConfig BuildConfig(Func<SmtpHandlerConfig, SmtpHandlerConfig>? extra = null)
+        {
+            var config = new SmtpHandlerConfig
+            {
+                SmtpServer = SmtpServer ?? PreferredServer(),
+                Port = Port,
+                TlsMode = SmtpHandlerConfig.ResolveTlsMode(Port, UseTls.IsPresent, UseStartTls.IsPresent),
+                UserName = Credential?.UserName,
+                Password = Credential?.Password,
+                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
+                TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(ResolvePaths).ToArray(),
+                ClientCertificatePath = ClientCertificatePath == null ? null : ResolvePaths(ClientCertificatePath).Single(),
+                ClientCertificatePassword = ClientCertificatePassword,
+                ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : ResolvePaths(ClientCertificateKeyPath).Single(),
+                CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
+                TlsProtocol = TlsProtocol,
+                Timeout = TimeSpan.FromSeconds(Timeout),
+                LocalDomain = LocalDomain,
+            };
+            if (extra != null)
+            {
+                config = extra(config);
+            }
+
+            try
+            {
+                return config.Validate();
+            }
+            catch (SmtpHandlerException ex)
+            {
+                ThrowSmtpError(ex);
+                throw;
+            }
+        }
+
+        /// <summary>$PSEmailServer when set, as Send-MailMessage does; else localhost.</summary>
+        protected string PreferredServer() =>
+            SessionState.PSVariable.GetValue("PSEmailServer") is string server && server.Length > 0 ? server : SmtpHandlerConfig.DefaultServer;
+
+        /// <summary>Resolves a PowerShell path (relative, PSDrive, wildcard) to file-system paths.</summary>
+        protected IEnumerable<string> ResolvePaths(string path)
+        {
+            try
+            {
+                return GetResolvedProviderPathFromPSPath(path, out _);
+            }
+            catch (ItemNotFoundException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"Cannot find the file '{path}'.", path, ex));
+                throw;
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using SmtpServer;
+using SmtpServer.Mail;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace SmtpHandler.Tests
+{
+    /// <summary>One transaction as the server stored it.</summary>
+    public sealed record ReceivedTransaction(string SessionId, string From, IReadOnlyList<string> To, string Data);
+
+    /// <summary>
+    /// A real SMTP server (the SmtpServer library) in this process on a free loopback port, with hooks to
+    /// refuse recipients or data the way a test needs, and a record of what it received.
+    /// </summary>
+    public sealed class InProcessSmtpServer : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task running;
+        private readonly ConcurrentDictionary<string, int> sessions = new();
+
+        public InProcessSmtpServer(
+            Func<string, int, bool>? acceptRecipient = null,
+            Func<ReceivedTransaction, SmtpResponse>? acceptData = null,
+            Action<EndpointDefinitionBuilder>? endpoint = null)
+        {
+            Port = FreePort();
+            var options = new SmtpServerOptionsBuilder()
+                .ServerName("inprocess.test")
+                .Endpoint(builder =>
+                {
+                    builder.Endpoint(new IPEndPoint(IPAddress.Loopback, Port));
+                    endpoint?.Invoke(builder);
+                })
+                .Build();
+            var services = new SmtpServer.ComponentModel.ServiceProvider();
+            services.Add(new Filter(acceptRecipient ?? ((_, _) => true)));
+            services.Add(new Store(this, acceptData));
+            var server = new SmtpServer.SmtpServer(options, services);
+            // A session counts once it says something: the start-up probe below only connects.
+            server.SessionCreated += (_, e) => e.Context.CommandExecuting += (_, _) => sessions.TryAdd(e.Context.SessionId.ToString(), 0);
+            running = server.StartAsync(stop.Token);
+            WaitUntilListening();
+        }
+
+        public int Port { get; }
+
+        public ConcurrentQueue<ReceivedTransaction> Transactions { get; } = new();
+
+        public int SessionCount => sessions.Count;
+
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            try
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            stop.Dispose();
+        }
+
+        public static int FreePort()
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            return port;
+        }
+
+        private void WaitUntilListening()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    using var probe = new TcpClient();
+                    probe.Connect(IPAddress.Loopback, Port);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    Thread.Sleep(50);
+                }
+            }
+
+            throw new TimeoutException("The in-process SMTP server did not start listening.");
+        }
+
+        private sealed class Filter : IMailboxFilter
+        {
+            private readonly Func<string, int, bool> accept;
+
+            public Filter(Func<string, int, bool> accept) => this.accept = accept;
+
+            public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) => Task.FromResult(true);
+
+            public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+            {
+                var transaction = (IMessageTransaction)context.GetType().GetProperty("Transaction")!.GetValue(context)!;
+                return Task.FromResult(accept(to.AsAddress(), transaction.To.Count));
+            }
+        }
+
+        private sealed class Store : MessageStore
+        {
+            private readonly InProcessSmtpServer owner;
+            private readonly Func<ReceivedTransaction, SmtpResponse>? accept;
+
+            public Store(InProcessSmtpServer owner, Func<ReceivedTransaction, SmtpResponse>? accept)
+            {
+                this.owner = owner;
+                this.accept = accept;
+            }
+
+            public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+            {
+                var received = new ReceivedTransaction(
+                    context.SessionId.ToString(),
+                    transaction.From.AsAddress(),
+                    transaction.To.Select(t => t.AsAddress()).ToList(),
+                    Encoding.UTF8.GetString(buffer.ToArray()));
+                var response = accept?.Invoke(received) ?? SmtpResponse.Ok;
+                if (response.ReplyCode == SmtpReplyCode.Ok)
+                {
+                    owner.Transactions.Enqueue(received);
+                }
+
+                return Task.FromResult(response);
+            }
+        }
+    }
+}
