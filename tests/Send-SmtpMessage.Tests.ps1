@@ -18,10 +18,11 @@ Describe 'Send-SmtpMessage against smtp4dev' {
 
         $messages = Get-Smtp4devMessage -Server $Server
         $messages.Count | Should -Be 1
-        $messages[0].from | Should -Be 'Reports <reports@example.test>'
+        $messages[0].from | Should -Be 'reports@example.test'
         $messages[0].to | Should -Be 'ann@example.test'
         $messages[0].subject | Should -Be 'Disk report'
         $raw = Get-Smtp4devRawMessage -Server $Server -Id $messages[0].id
+        $raw | Should -Match 'From: Reports <reports@example.test>'
         $raw | Should -Match 'All disks healthy\.\r\nNothing to do\.'
         $raw | Should -Match ([regex]::Escape("Message-Id: <$($result.MessageId)>"))
     }
