@@ -6,12 +6,13 @@
     Build  - compiles Release and lays out the importable module in output/SmtpHandler.
     Test   - Build, then every xunit and Pester suite; ends with one line "N passed, N failed[, N skipped]"
              and exits non-zero when anything failed.
+    Docs   - Turn docs/*.md (platyPS format) into en-US/SmtpHandler.dll-Help.xml and about_*.help.txt.
     Demo   - Build, start a local smtp4dev, send through the module, show what arrived, stop the server.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -38,7 +39,16 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
+function Invoke-Docs {
+    # platyPS is not obtainable here: tools/HelpBuilder (Markdig) reads the same markdown schema.
+    if (-not (Get-ChildItem (Join-Path $Root 'docs') -Filter *.md -ErrorAction SilentlyContinue)) { return }
+    Write-Host '== Docs' -ForegroundColor Cyan
+    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'tools/HelpBuilder'), '-c', $Configuration, '--nologo', '-v', 'quiet', '--',
+        (Join-Path $Root 'docs'), (Join-Path $Root 'en-US'), "$ModuleName.dll")
+}
+
 function Invoke-Build {
+    Invoke-Docs
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
     $publish = Join-Path $Artifacts "publish/$ModuleName"
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
@@ -158,6 +168,7 @@ Push-Location $Root
 try {
     switch ($Task) {
         'Build' { Invoke-Build }
+        'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
     }
