@@ -27,6 +27,9 @@ namespace SmtpHandler
         /// <summary>The server's first reply on this connection (the greeting), as text.</summary>
         public string? Greeting { get; private set; }
 
+        /// <summary>The SASL mechanism of the last AUTH command on this connection (PLAIN, LOGIN, XOAUTH2, ...).</summary>
+        public string? AuthenticationMechanism { get; private set; }
+
         /// <summary>
         /// Whether the current message's data went out up to its final "." line. A connection lost after
         /// that leaves delivery unknown; lost before it, the server discards the message.
@@ -36,6 +39,7 @@ namespace SmtpHandler
         public void LogConnect(Uri uri)
         {
             Greeting = null;
+            AuthenticationMechanism = null;
             inData = false;
             dataRequested = false;
             if (log.IsProtocolEnabled)
@@ -68,6 +72,12 @@ namespace SmtpHandler
             }
 
             var text = Encoding.UTF8.GetString(copy);
+            if (text.StartsWith("AUTH ", StringComparison.OrdinalIgnoreCase))
+            {
+                var end = text.IndexOfAny(new[] { ' ', '\r', '\n' }, 5);
+                AuthenticationMechanism = (end < 0 ? text.Substring(5) : text.Substring(5, end - 5)).ToUpperInvariant();
+            }
+
             dataRequested = text.StartsWith("DATA", StringComparison.OrdinalIgnoreCase) || text.IndexOf("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase) >= 0;
             if (log.IsProtocolEnabled)
             {

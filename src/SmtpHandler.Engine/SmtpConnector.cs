@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -17,6 +18,7 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class SmtpConnector
     {
+        private const string XOAuth2 = "XOAUTH2";
         private readonly SmtpHandlerConfig config;
         private readonly ISmtpLog log;
         private readonly TlsTrust trust;
@@ -90,12 +92,25 @@ namespace SmtpHandler
                 : $"Connected to {Endpoint} without encryption");
         }
 
-        /// <summary>Logs in when the configuration carries a credential; refuses to do so in plaintext unless allowed.</summary>
-        public void Authenticate(RecordingSmtpClient client, CancellationToken cancellationToken)
+        /// <summary>How the last <see cref="Authenticate"/> logged in; null before, or without a credential.</summary>
+        public SmtpAuthenticationInfo? Authentication { get; private set; }
+
+        /// <summary>
+        /// Logs in when the configuration carries a credential (a password, or an OAuth token source for XOAUTH2);
+        /// refuses to send a password in plaintext unless allowed, and a token in plaintext ever. Returns how it
+        /// logged in (also kept in <see cref="Authentication"/>), or null when there is no credential.
+        /// </summary>
+        public SmtpAuthenticationInfo? Authenticate(RecordingSmtpClient client, CancellationToken cancellationToken)
         {
+            Authentication = null;
             if (!config.HasCredential)
             {
-                return;
+                return null;
+            }
+
+            if (config.TokenSource != null)
+            {
+                return Authentication = AuthenticateWithToken(client, config.TokenSource, cancellationToken);
             }
 
             if (!client.IsEncrypted && !config.AllowUnencryptedAuthentication)
@@ -129,6 +144,58 @@ namespace SmtpHandler
             {
                 throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
             }
+
+            return Authentication = new SmtpAuthenticationInfo(config.UserName!, (client.ProtocolLogger as RedactingProtocolLogger)?.AuthenticationMechanism ?? "password", null);
+        }
+
+        /// <summary>SASL XOAUTH2 with a token fetched now, so that every new connection gets a current one.</summary>
+        private SmtpAuthenticationInfo AuthenticateWithToken(RecordingSmtpClient client, IOAuthTokenSource source, CancellationToken cancellationToken)
+        {
+            if (!client.IsEncrypted)
+            {
+                throw new SmtpHandlerException(
+                    "UnencryptedAuthenticationRefused",
+                    SmtpFailureKind.SecurityPolicy,
+                    $"Refusing to send an OAuth access token for '{config.UserName}' unencrypted to {Endpoint}; tokens are only ever sent over TLS. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
+                    config.SmtpServer);
+            }
+
+            if (!client.Capabilities.HasFlag(SmtpCapabilities.Authentication) || !client.AuthenticationMechanisms.Contains(XOAuth2))
+            {
+                var offered = client.AuthenticationMechanisms.Count > 0 ? $"it offers AUTH {string.Join(" ", client.AuthenticationMechanisms)}" : "it offers no AUTH at all";
+                throw new SmtpHandlerException(
+                    "XOAuth2NotOffered",
+                    SmtpFailureKind.AuthenticationFailed,
+                    $"{Endpoint} does not offer OAuth 2.0 login (AUTH XOAUTH2): {offered}. Log in with -Credential instead, or use the provider's OAuth-enabled SMTP host (smtp.office365.com, smtp.gmail.com).",
+                    config.SmtpServer);
+            }
+
+            log.Step($"Getting an access token from {source.Description}");
+            var token = source.GetToken(log, cancellationToken);
+            if (token.AccessToken.Length == 0 || token.AccessToken.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            {
+                throw new SmtpHandlerException(
+                    "InvalidAccessToken",
+                    SmtpFailureKind.AuthenticationFailed,
+                    $"The access token from {source.Description} is empty or holds spaces or control characters, so it can't be a bearer token (a token is one word, without 'Bearer ').",
+                    config.UserName);
+            }
+
+            log.Step($"Authenticating as {config.UserName} with XOAUTH2{(token.ExpiresOn is DateTimeOffset expires ? $" (token expires {expires.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC)" : string.Empty)}");
+            try
+            {
+                client.Authenticate(new SaslMechanismOAuth2(config.UserName!, token.AccessToken), cancellationToken);
+            }
+            catch (MailKit.Security.AuthenticationException ex)
+            {
+                throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the XOAUTH2 login of '{config.UserName}': {ex.Message}", config.UserName, ex);
+            }
+            catch (SmtpCommandException ex)
+            {
+                throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the XOAUTH2 login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
+            }
+
+            return new SmtpAuthenticationInfo(config.UserName!, XOAuth2, token.ExpiresOn);
         }
 
         internal static string Describe(SmtpTlsMode mode) => mode switch

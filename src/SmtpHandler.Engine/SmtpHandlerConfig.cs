@@ -81,7 +81,15 @@ namespace SmtpHandler
 
         public SmtpTlsVersion TlsProtocol { get; init; } = SmtpTlsVersion.Default;
 
+        /// <summary>
+        /// Where XOAUTH2 access tokens come from; when set, <see cref="UserName"/> logs in with a token instead of
+        /// a password, and only over an encrypted connection.
+        /// </summary>
+        public IOAuthTokenSource? TokenSource { get; init; }
+
         public bool HasCredential => UserName != null;
+
+        public bool UsesOAuth => TokenSource != null;
 
         public bool IsPickup => PickupDirectory != null;
 
@@ -172,6 +180,8 @@ namespace SmtpHandler
                 RequireFile(nameof(ClientCertificateKeyPath), ClientCertificateKeyPath);
             }
 
+            ValidateOAuth();
+
             if (HasCredential && TlsMode == SmtpTlsMode.None && !AllowUnencryptedAuthentication && !IsPickup)
             {
                 throw new SmtpHandlerException(
@@ -197,6 +207,36 @@ namespace SmtpHandler
             var user = HasCredential ? $"{UserName}@" : string.Empty;
             var tls = TlsMode == SmtpTlsMode.StartTls ? " (STARTTLS)" : string.Empty;
             return $"{scheme}://{user}{SmtpServer}:{Port}{tls}";
+        }
+
+        private void ValidateOAuth()
+        {
+            if (TokenSource == null)
+            {
+                return;
+            }
+
+            if (UserName == null)
+            {
+                throw Invalid("OAuthUserName", null, "XOAUTH2 logs in as a mailbox: give its address with -OAuthUserName.");
+            }
+
+            if (Password != null)
+            {
+                throw Invalid("Credential", UserName, "Give either a credential (a password) or an OAuth token source, not both.");
+            }
+
+            if (TlsMode == SmtpTlsMode.None && !IsPickup)
+            {
+                // A bearer token works for anyone who reads it, for up to an hour, often for more than SMTP:
+                // -AllowUnencryptedAuthentication does not extend to it.
+                throw new SmtpHandlerException(
+                    "UnencryptedAuthenticationRefused",
+                    SmtpFailureKind.SecurityPolicy,
+                    $"An OAuth access token would be sent unencrypted to {SmtpServer}:{Port}. Tokens are only ever sent over TLS, even with -AllowUnencryptedAuthentication: " +
+                    "use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
+                    SmtpServer) { ParameterName = "OAuthUserName" };
+            }
         }
 
         private static void RequireFile(string parameter, string path)
