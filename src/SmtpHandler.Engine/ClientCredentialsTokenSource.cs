@@ -42,7 +42,7 @@ namespace SmtpHandler
         /// store and <paramref name="trustedCertificatePaths"/>, as the SMTP server's is.
         /// </summary>
         public ClientCredentialsTokenSource(
-            string tenantId,
+            string? tenantId,
             string clientId,
             SecureString? clientSecret = null,
             string? certificatePath = null,
@@ -51,22 +51,6 @@ namespace SmtpHandler
             Uri? tokenEndpoint = null,
             IReadOnlyList<string>? trustedCertificatePaths = null,
             TimeSpan? timeout = null)
-            : this(tenantId, clientId, clientSecret, certificatePath, certificatePassword, scope, tokenEndpoint, timeout, handler: null, trustedCertificatePaths)
-        {
-        }
-
-        /// <summary>For tests: <paramref name="handler"/> replaces the HTTP stack (and with it the trust decision).</summary>
-        internal ClientCredentialsTokenSource(
-            string tenantId,
-            string clientId,
-            SecureString? clientSecret,
-            string? certificatePath,
-            SecureString? certificatePassword,
-            string? scope,
-            Uri? tokenEndpoint,
-            TimeSpan? timeout,
-            HttpMessageHandler? handler,
-            IReadOnlyList<string>? trustedCertificatePaths = null)
         {
             if (string.IsNullOrWhiteSpace(tenantId) && tokenEndpoint == null)
             {
@@ -105,7 +89,7 @@ namespace SmtpHandler
                 CertificateThumbprint = certificate.Thumbprint;
             }
 
-            http = new HttpClient(handler ?? CreateHandler(trustedCertificatePaths ?? Array.Empty<string>()), disposeHandler: true)
+            http = new HttpClient(CreateHandler(trustedCertificatePaths ?? Array.Empty<string>()), disposeHandler: true)
             {
                 Timeout = timeout ?? SmtpHandlerConfig.DefaultTimeout,
             };

@@ -44,6 +44,12 @@ namespace SmtpHandler
         public List<string> Findings { get; } = new();
 
         public string? ErrorId { get; internal set; }
+
+        /// <summary>The SASL mechanism that logged in (XOAUTH2 with an OAuth token); null when no login was made or it failed.</summary>
+        public string? AuthenticationMechanism { get; internal set; }
+
+        /// <summary>When the OAuth access token used to log in expires, when known (never the token itself).</summary>
+        public DateTimeOffset? TokenExpiresOn { get; internal set; }
     }
 
     /// <summary>Connects, greets, secures and (optionally) logs in, recording what the server says; sends no mail.</summary>
@@ -77,7 +83,9 @@ namespace SmtpHandler
                 report.Encrypted = client.IsEncrypted;
                 report.TlsProtocol = client.IsEncrypted ? client.SslProtocol.ToString() : null;
                 report.CipherAlgorithm = client.IsEncrypted ? client.SslCipherAlgorithm?.ToString() : null;
-                connector.Authenticate(client, cancellationToken);
+                var login = connector.Authenticate(client, cancellationToken);
+                report.AuthenticationMechanism = login?.Mechanism;
+                report.TokenExpiresOn = login?.TokenExpiresOn;
                 client.Disconnect(true, cancellationToken);
                 report.Success = true;
             }
