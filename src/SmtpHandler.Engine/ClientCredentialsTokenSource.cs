@@ -31,7 +31,9 @@ namespace SmtpHandler
         private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
         private readonly SecureString? clientSecret;
         private readonly X509Certificate2? certificate;
-        private readonly HttpClient http;
+        private readonly IReadOnlyList<string> trustedCertificatePaths;
+        private readonly TimeSpan timeout;
+        private HttpClient? http;
         private readonly object gate = new();
         private OAuthToken? cached;
         private DateTimeOffset renewAfter;
@@ -89,10 +91,8 @@ namespace SmtpHandler
                 CertificateThumbprint = certificate.Thumbprint;
             }
 
-            http = new HttpClient(CreateHandler(trustedCertificatePaths ?? Array.Empty<string>()), disposeHandler: true)
-            {
-                Timeout = timeout ?? SmtpHandlerConfig.DefaultTimeout,
-            };
+            this.trustedCertificatePaths = trustedCertificatePaths ?? Array.Empty<string>();
+            this.timeout = timeout ?? SmtpHandlerConfig.DefaultTimeout;
         }
 
         public string? TenantId { get; }
@@ -135,7 +135,7 @@ namespace SmtpHandler
 
         public void Dispose()
         {
-            http.Dispose();
+            http?.Dispose();
             certificate?.Dispose();
         }
 
@@ -197,6 +197,7 @@ namespace SmtpHandler
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
                 request.Headers.Accept.ParseAdd("application/json");
+                http ??= new HttpClient(CreateHandler(trustedCertificatePaths), disposeHandler: true) { Timeout = timeout };
                 using var response = http.SendAsync(request, cancellationToken).ConfigureAwait(false).GetAwaiter().GetResult();
                 status = (int)response.StatusCode;
                 body = response.Content.ReadAsStringAsync().ConfigureAwait(false).GetAwaiter().GetResult();
@@ -207,7 +208,7 @@ namespace SmtpHandler
             }
             catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
             {
-                var why = ex is OperationCanceledException ? $"no answer within {http.Timeout.TotalSeconds:0.#} s" : Innermost(ex);
+                var why = ex is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.#} s" : Innermost(ex);
                 throw new SmtpHandlerException(
                     "TokenEndpointUnreachable",
                     SmtpFailureKind.ConnectionFailed,

@@ -33,7 +33,7 @@ namespace SmtpHandler.Tests
             listener.Start();
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;
             Url = new Uri($"https://127.0.0.1:{Port}/{tenant}/oauth2/v2.0/token");
-            Respond = form => Success(NextToken(), 3599);
+            Respond = form => Refusal ?? Success(NextToken(), 3599);
             Task.Run(AcceptLoop);
         }
 
@@ -48,7 +48,16 @@ namespace SmtpHandler.Tests
         /// <summary>Every token handed out, in order.</summary>
         public ConcurrentQueue<string> IssuedTokens { get; } = new ConcurrentQueue<string>();
 
-        /// <summary>Turns a request's form into (HTTP status, JSON body).</summary>
+        /// <summary>When set, the default <see cref="Respond"/> answers every request with it instead of a token.</summary>
+        public Tuple<int, string>? Refusal { get; set; }
+
+        /// <summary>When set, every token handed out is added here too (say, a scripted SMTP server's accepted tokens).</summary>
+        public ConcurrentDictionary<string, int>? TokenSink { get; set; }
+
+        /// <summary>
+        /// Turns a request's form into (HTTP status, JSON body). It runs on a thread-pool thread: from PowerShell,
+        /// use <see cref="Refusal"/> and <see cref="TokenSink"/> rather than a script block.
+        /// </summary>
         public Func<Dictionary<string, string>, Tuple<int, string>> Respond { get; set; }
 
         /// <summary>A new token, remembered in <see cref="IssuedTokens"/>.</summary>
@@ -56,6 +65,7 @@ namespace SmtpHandler.Tests
         {
             var token = $"test-access-token-{Interlocked.Increment(ref issued)}-{Guid.NewGuid():N}";
             IssuedTokens.Enqueue(token);
+            TokenSink?.TryAdd(token, 0);
             return token;
         }
 

@@ -6,7 +6,7 @@ namespace SmtpHandler.Commands
     /// <summary>Builds a reusable, validated connection configuration for Send-SmtpMessage and Test-SmtpConnection.</summary>
     [Cmdlet(VerbsCommon.New, "SmtpHandlerConfig")]
     [OutputType(typeof(SmtpHandlerConfig))]
-    public sealed class NewSmtpHandlerConfigCommand : SmtpConnectionCmdletBase
+    public sealed partial class NewSmtpHandlerConfigCommand : SmtpConnectionCmdletBase
     {
         [Parameter]
         [ValidateNotNullOrEmpty]
@@ -35,7 +35,7 @@ namespace SmtpHandler.Commands
 
         protected override void EndProcessing()
         {
-            WriteObject(BuildConfig(config => config with
+            WriteObject(BuildConfig(config => WithOAuth(config) with
             {
                 DefaultFrom = DefaultFrom,
                 RecipientsPerMessage = RecipientsPerMessage,
