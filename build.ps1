@@ -43,7 +43,7 @@ function Invoke-Docs {
     # platyPS is not obtainable here: tools/HelpBuilder (Markdig) reads the same markdown schema.
     if (-not (Get-ChildItem (Join-Path $Root 'docs') -Filter *.md -ErrorAction SilentlyContinue)) { return }
     Write-Host '== Docs' -ForegroundColor Cyan
-    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'tools/HelpBuilder'), '-c', $Configuration, '--nologo', '-v', 'quiet', '--',
+    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'tools/HelpBuilder'), '-c', $Configuration, '-v', 'quiet', '--',
         (Join-Path $Root 'docs'), (Join-Path $Root 'en-US'), "$ModuleName.dll")
 }
 
