@@ -4,6 +4,8 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
 using System.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -249,11 +251,18 @@ namespace SmtpHandler
         private static HttpMessageHandler CreateHandler(IReadOnlyList<string> trustedCertificatePaths)
         {
             var trust = TlsTrust.Create(new SmtpHandlerConfig { TrustedCertificatePaths = trustedCertificatePaths });
-            return new HttpClientHandler
+            var handler = new HttpClientHandler
             {
                 ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) => trust.Validate(request, certificate, chain, errors),
                 CheckCertificateRevocationList = false,
             };
+            if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
+            {
+                // Windows PowerShell's default may still be TLS 1.0, which Entra ID refuses; elsewhere the OS decides.
+                handler.SslProtocols = SslProtocols.Tls12;
+            }
+
+            return handler;
         }
 
         private static X509Certificate2 LoadCertificate(string path, SecureString? password)
