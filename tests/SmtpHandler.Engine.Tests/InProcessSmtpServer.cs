@@ -28,14 +28,25 @@ namespace SmtpHandler.Tests
         private readonly Task running;
         private readonly ConcurrentDictionary<string, int> sessions = new();
 
+        /// <param name="acceptRecipient">false refuses a recipient (address, recipients accepted so far) with 550.</param>
+        /// <param name="acceptData">The reply to a message's data; a reply other than 250 keeps it out of <see cref="Transactions"/>.</param>
+        /// <param name="endpoint">More endpoint settings (certificates).</param>
+        /// <param name="recipientReply">A reply other than 250 for a recipient (address, recipients accepted so far), or null to go on.</param>
+        /// <param name="recipientLimit">When above 0, recipients beyond it in one transaction get "452 4.5.3 Too many recipients".</param>
+        /// <param name="acceptSender">false refuses the sender at MAIL FROM.</param>
         public InProcessSmtpServer(
             Func<string, int, bool>? acceptRecipient = null,
             Func<ReceivedTransaction, SmtpResponse>? acceptData = null,
-            Action<EndpointDefinitionBuilder>? endpoint = null)
+            Action<EndpointDefinitionBuilder>? endpoint = null,
+            Func<string, int, SmtpResponse?>? recipientReply = null,
+            int recipientLimit = 0,
+            Func<string, bool>? acceptSender = null)
         {
             Port = FreePort();
             var options = new SmtpServerOptionsBuilder()
                 .ServerName("inprocess.test")
+                // Every scripted 4xx uses up one of these; the library's default of 5 would end sessions mid-test.
+                .MaxRetryCount(1000)
                 .Endpoint(builder =>
                 {
                     builder.Endpoint(new IPEndPoint(IPAddress.Loopback, Port));
@@ -43,7 +54,7 @@ namespace SmtpHandler.Tests
                 })
                 .Build();
             var services = new SmtpServer.ComponentModel.ServiceProvider();
-            services.Add(new Filter(acceptRecipient ?? ((_, _) => true)));
+            services.Add(new Filter(acceptRecipient ?? ((_, _) => true), recipientReply, recipientLimit, acceptSender ?? (_ => true)));
             services.Add(new Store(this, acceptData));
             var server = new SmtpServer.SmtpServer(options, services);
             // A session counts once it says something: the start-up probe below only connects.
@@ -104,15 +115,36 @@ namespace SmtpHandler.Tests
         private sealed class Filter : IMailboxFilter
         {
             private readonly Func<string, int, bool> accept;
+            private readonly Func<string, int, SmtpResponse?>? reply;
+            private readonly int limit;
+            private readonly Func<string, bool> acceptSender;
 
-            public Filter(Func<string, int, bool> accept) => this.accept = accept;
+            public Filter(Func<string, int, bool> accept, Func<string, int, SmtpResponse?>? reply, int limit, Func<string, bool> acceptSender)
+            {
+                this.accept = accept;
+                this.reply = reply;
+                this.limit = limit;
+                this.acceptSender = acceptSender;
+            }
 
-            public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) => Task.FromResult(true);
+            public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) =>
+                Task.FromResult(acceptSender(from.AsAddress()));
 
             public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
             {
                 var transaction = (IMessageTransaction)context.GetType().GetProperty("Transaction")!.GetValue(context)!;
-                return Task.FromResult(accept(to.AsAddress(), transaction.To.Count));
+                var count = transaction.To.Count;
+                if (limit > 0 && count >= limit)
+                {
+                    throw new SmtpResponseException(new SmtpResponse(SmtpReplyCode.InsufficientStorage, "4.5.3 Too many recipients"));
+                }
+
+                if (reply?.Invoke(to.AsAddress(), count) is SmtpResponse response)
+                {
+                    throw new SmtpResponseException(response);
+                }
+
+                return Task.FromResult(accept(to.AsAddress(), count));
             }
         }
 
