@@ -11,11 +11,12 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class RedactingProtocolLogger : IProtocolLogger
     {
+        private static readonly byte[] Terminator = Encoding.ASCII.GetBytes("\r\n.\r\n");
         private readonly ISmtpLog log;
+        private bool dataRequested;
         private bool inData;
         private long dataBytes;
-        private bool dataRequested;
-        private int tail;
+        private int matched;
 
         public RedactingProtocolLogger(ISmtpLog log)
         {
@@ -30,18 +31,31 @@ namespace SmtpHandler
         /// <summary>The SASL mechanism of the last AUTH command on this connection (PLAIN, LOGIN, XOAUTH2, ...).</summary>
         public string? AuthenticationMechanism { get; private set; }
 
+        /// <summary>Whether the server answered DATA with 354 in the current transaction: the message content began.</summary>
+        public bool DataStarted { get; private set; }
+
         /// <summary>
-        /// Whether the current message's data went out up to its final "." line. A connection lost after
-        /// that leaves delivery unknown; lost before it, the server discards the message.
+        /// Whether the current message's data went out up to its final "." line (handed to the network: MailKit
+        /// logs a write only once it succeeded). A connection lost after that, with no reply, leaves delivery
+        /// unknown; lost before it, the server discards the message.
         /// </summary>
         public bool DataTerminatorSent { get; private set; }
+
+        /// <summary>
+        /// The server's reply to the message data (the first reply after 354, even one sent early, before the
+        /// final "."), or null while none came. With it, a connection lost afterwards leaves nothing unknown.
+        /// </summary>
+        public int? DataReplyCode { get; private set; }
+
+        /// <summary>The text of <see cref="DataReplyCode"/>'s reply.</summary>
+        public string? DataReplyText { get; private set; }
 
         public void LogConnect(Uri uri)
         {
             Greeting = null;
             AuthenticationMechanism = null;
-            inData = false;
             dataRequested = false;
+            BeginTransaction();
             if (log.IsProtocolEnabled)
             {
                 log.Protocol($"Connected to {uri}");
@@ -52,9 +66,15 @@ namespace SmtpHandler
         {
             if (inData)
             {
-                dataBytes += count;
-                TrackTerminator(buffer, offset, count);
-                return;
+                var consumed = TrackData(buffer, offset, count);
+                if (inData || consumed == count)
+                {
+                    return;
+                }
+
+                // Anything written after the final "." in the same buffer is a command again.
+                offset += consumed;
+                count -= consumed;
             }
 
             var copy = new byte[count];
@@ -66,7 +86,11 @@ namespace SmtpHandler
                 {
                     for (var i = 0; i < secret.Length; i++)
                     {
-                        copy[secret.StartIndex - offset + i] = (byte)'*';
+                        var at = secret.StartIndex - offset + i;
+                        if (at >= 0 && at < copy.Length)
+                        {
+                            copy[at] = (byte)'*';
+                        }
                     }
                 }
             }
@@ -78,7 +102,7 @@ namespace SmtpHandler
                 AuthenticationMechanism = (end < 0 ? text.Substring(5) : text.Substring(5, end - 5)).ToUpperInvariant();
             }
 
-            dataRequested = text.StartsWith("DATA", StringComparison.OrdinalIgnoreCase) || text.IndexOf("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase) >= 0;
+            dataRequested = text.StartsWith("DATA\r\n", StringComparison.OrdinalIgnoreCase) || text.IndexOf("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase) >= 0;
             if (log.IsProtocolEnabled)
             {
                 WriteLines("C: ", text);
@@ -89,56 +113,103 @@ namespace SmtpHandler
         {
             var text = Encoding.UTF8.GetString(buffer, offset, count);
             Greeting ??= text.TrimEnd('\r', '\n');
-            if (inData)
+            if (DataStarted && DataReplyCode == null)
             {
-                if (log.IsProtocolEnabled)
+                // The reply to the message data; a server may send it before the final "." (e.g. 552 too big).
+                if (TryParseCode(text, out var code))
                 {
-                    log.Protocol($"C: [message data, {dataBytes} bytes]");
+                    DataReplyCode = code;
+                    DataReplyText = ReplyText(text);
                 }
-
-                inData = false;
             }
 
-            if (dataRequested && text.StartsWith("354", StringComparison.Ordinal))
+            if (dataRequested)
             {
-                inData = true;
-                dataBytes = 0;
-                tail = 0;
-                DataTerminatorSent = false;
+                dataRequested = false;
+                if (HasLineStartingWith(text, "354"))
+                {
+                    inData = true;
+                    DataStarted = true;
+                    dataBytes = 0;
+                    matched = 2; // the data starts at the beginning of a line, as if after a CRLF
+                    DataTerminatorSent = false;
+                    DataReplyCode = null;
+                    DataReplyText = null;
+                }
             }
 
-            dataRequested = false;
             if (log.IsProtocolEnabled)
             {
                 WriteLines("S: ", text);
             }
         }
 
-        /// <summary>Call when a transaction starts.</summary>
+        /// <summary>Call when a transaction starts: forgets the previous transaction's data state.</summary>
         public void BeginTransaction()
         {
+            inData = false;
+            DataStarted = false;
             DataTerminatorSent = false;
-            tail = 0;
-        }
-
-        // Matches CRLF "." CRLF across buffer boundaries with a 5-byte state machine.
-        private void TrackTerminator(byte[] buffer, int offset, int count)
-        {
-            var pattern = "\r\n.\r\n";
-            for (var i = offset; i < offset + count; i++)
-            {
-                var b = buffer[i];
-                tail = b == pattern[tail] ? tail + 1 : b == '\r' ? 1 : 0;
-                if (tail == pattern.Length)
-                {
-                    DataTerminatorSent = true;
-                    tail = 0;
-                }
-            }
+            DataReplyCode = null;
+            DataReplyText = null;
+            dataBytes = 0;
+            matched = 0;
         }
 
         public void Dispose()
         {
+        }
+
+        // Counts message bytes and finds CRLF "." CRLF, across buffer boundaries; returns the bytes that were data.
+        private int TrackData(byte[] buffer, int offset, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var b = buffer[offset + i];
+                matched = b == Terminator[matched] ? matched + 1 : b == '\r' ? 1 : 0;
+                if (matched == Terminator.Length)
+                {
+                    dataBytes += i + 1;
+                    inData = false;
+                    DataTerminatorSent = true;
+                    matched = 0;
+                    if (log.IsProtocolEnabled)
+                    {
+                        log.Protocol($"C: [message data, {dataBytes} bytes]");
+                    }
+
+                    return i + 1;
+                }
+            }
+
+            dataBytes += count;
+            return count;
+        }
+
+        private static bool TryParseCode(string text, out int code)
+        {
+            code = 0;
+            return text.Length >= 3 && char.IsDigit(text[0]) && char.IsDigit(text[1]) && char.IsDigit(text[2]) &&
+                int.TryParse(text.Substring(0, 3), out code);
+        }
+
+        private static string ReplyText(string text)
+        {
+            var firstLine = text.Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries)[0];
+            return firstLine.Length > 4 ? firstLine.Substring(4) : string.Empty;
+        }
+
+        private static bool HasLineStartingWith(string text, string code)
+        {
+            foreach (var line in text.Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (line.StartsWith(code, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private void WriteLines(string prefix, string text)
