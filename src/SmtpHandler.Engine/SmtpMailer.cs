@@ -84,13 +84,46 @@ namespace SmtpHandler
             return options;
         }
 
+        /// <summary>
+        /// How long to wait before retry number <paramref name="attempt"/> (1 for the first): RetryDelay, then
+        /// twice as long each time, growing up to a minute; a RetryDelay of more than a minute is kept as it is.
+        /// </summary>
+        internal static TimeSpan BackoffDelay(TimeSpan retryDelay, int attempt)
+        {
+            if (retryDelay <= TimeSpan.Zero || attempt < 1)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var ceiling = Math.Max(retryDelay.TotalMilliseconds, 60_000);
+            var grown = retryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+            return TimeSpan.FromMilliseconds(Math.Min(grown, ceiling));
+        }
+
         /// <summary>How a server's reply to one RCPT is to be taken.</summary>
         private enum ReplyKind
         {
             Accepted,
-            TooManyRecipients,
             Transient,
             Permanent,
+        }
+
+        /// <summary>Recipients to offer in one transaction, and when.</summary>
+        private sealed class Batch
+        {
+            public Batch(List<MailboxAddress> recipients, int attempt = 0, DateTime notBeforeUtc = default)
+            {
+                Recipients = recipients;
+                Attempt = attempt;
+                NotBeforeUtc = notBeforeUtc;
+            }
+
+            public List<MailboxAddress> Recipients { get; set; }
+
+            /// <summary>0 for a first try, else the retry number.</summary>
+            public int Attempt { get; }
+
+            public DateTime NotBeforeUtc { get; }
         }
 
         /// <summary>The delivery of one message: its batches, retries and every recipient's state.</summary>
@@ -102,20 +135,18 @@ namespace SmtpHandler
             private readonly Stopwatch clock = Stopwatch.StartNew();
             private readonly Dictionary<string, SmtpRecipientResult> outcome = new(StringComparer.OrdinalIgnoreCase);
             private readonly Dictionary<string, int> retries = new(StringComparer.OrdinalIgnoreCase);
-            private readonly LinkedList<List<MailboxAddress>> pending = new();
+            private readonly LinkedList<Batch> pending = new();
             private readonly HashSet<int> connectionsUsed = new();
             private int transactions;
-            private int learnedLimit;
-            private CancellationToken cancellation;
 
             public MessageDelivery(SmtpMailer owner, PreparedMessage message, SmtpSession session)
             {
                 this.owner = owner;
                 this.message = message;
                 this.session = session;
-                foreach (var batch in Split(message.RecipientMailboxes, owner.config.RecipientsPerMessage))
+                foreach (var batch in Split(message.RecipientMailboxes, BatchSize()))
                 {
-                    pending.AddLast(batch);
+                    pending.AddLast(new Batch(batch));
                 }
             }
 
@@ -126,12 +157,20 @@ namespace SmtpHandler
             /// <summary>Sends every batch; returns a failure that also dooms the messages after this one.</summary>
             public SmtpHandlerException? Run(CancellationToken cancellationToken)
             {
-                cancellation = cancellationToken;
                 var connectFailures = 0;
                 while (pending.Count > 0)
                 {
                     var batch = pending.First!.Value;
                     pending.RemoveFirst();
+
+                    // Never offer a recipient twice once its fate is known (accepted, refused or unknown).
+                    batch.Recipients = batch.Recipients.Where(m => !outcome.ContainsKey(m.Address)).ToList();
+                    if (batch.Recipients.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    WaitUntil(batch.NotBeforeUtc, cancellationToken);
                     RecordingSmtpClient client;
                     try
                     {
@@ -140,9 +179,9 @@ namespace SmtpHandler
                     catch (SmtpHandlerException ex) when (ex.Transient && connectFailures < Config.RetryCount)
                     {
                         connectFailures++;
-                        Log.Step($"{ex.Message} Retrying ({connectFailures} of {Config.RetryCount}).");
-                        pending.AddFirst(batch);
-                        Backoff(connectFailures, cancellationToken);
+                        var delay = BackoffDelay(Config.RetryDelay, connectFailures);
+                        Log.Step($"{ex.Message} Retrying in {delay.TotalSeconds:0.###} s ({connectFailures} of {Config.RetryCount}).");
+                        pending.AddFirst(new Batch(batch.Recipients, batch.Attempt, DateTime.UtcNow + delay));
                         continue;
                     }
                     catch (SmtpHandlerException ex)
@@ -152,8 +191,13 @@ namespace SmtpHandler
                         return ex;
                     }
 
+                    connectFailures = 0;
                     connectionsUsed.Add(session.ConnectionNumber);
-                    SendBatch(client, batch, cancellationToken);
+                    var fatal = SendBatch(client, batch.Recipients, cancellationToken);
+                    if (fatal != null)
+                    {
+                        return fatal;
+                    }
                 }
 
                 return null;
@@ -162,9 +206,12 @@ namespace SmtpHandler
             /// <summary>Every recipient not yet settled ends as not attempted, with why.</summary>
             public void GiveUp(SmtpHandlerException why)
             {
-                foreach (var mailbox in pending.SelectMany(b => b))
+                foreach (var mailbox in pending.SelectMany(b => b.Recipients))
                 {
-                    Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.NotAttempted, reason: why.Message));
+                    if (!outcome.ContainsKey(mailbox.Address))
+                    {
+                        Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.NotAttempted, reason: why.Message));
+                    }
                 }
 
                 pending.Clear();
@@ -190,15 +237,24 @@ namespace SmtpHandler
                     error: failedWhole ? fatal!.Message : null);
             }
 
-            private void SendBatch(RecordingSmtpClient client, List<MailboxAddress> batch, CancellationToken cancellationToken)
+            /// <summary>At most RecipientsPerMessage, and at most what the server said it takes; 0 for no limit.</summary>
+            private int BatchSize()
+            {
+                var configured = Config.RecipientsPerMessage;
+                var learned = session.LearnedRecipientLimit;
+                return configured > 0 && learned > 0 ? Math.Min(configured, learned) : Math.Max(configured, learned);
+            }
+
+            /// <summary>One transaction. Returns a failure that ends this message and dooms the ones after it.</summary>
+            private SmtpHandlerException? SendBatch(RecordingSmtpClient client, List<MailboxAddress> batch, CancellationToken cancellationToken)
             {
                 client.BeginTransaction(message.Notify);
-                session.Logger.BeginTransaction();
+                var logger = session.Logger;
+                logger.BeginTransaction();
                 Log.Step($"Transaction {transactions + 1}: MAIL FROM <{message.EnvelopeSender}>, {batch.Count} recipient(s)");
                 try
                 {
                     client.Send(WireFormat, message.Mime, message.EnvelopeSenderMailbox, batch, cancellationToken);
-                    session.CountData();
                     transactions++;
                     SettleReplies(client.Replies, batch, dataAccepted: true);
                 }
@@ -207,27 +263,37 @@ namespace SmtpHandler
                     var code = (int)ex.StatusCode;
                     if (IsTransient(code))
                     {
-                        RetryLater(batch, code, ex.Message, cancellationToken);
+                        RetryLater(batch, code, ex.Message);
                     }
                     else
                     {
                         // The sender is the same for every batch: the rest would be refused alike.
                         var reply = $"Sender <{message.EnvelopeSender}> refused: {ex.Message}";
-                        foreach (var mailbox in batch.Concat(pending.SelectMany(b => b)))
-                        {
-                            Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.Rejected, code, reply));
-                        }
-
-                        pending.Clear();
+                        RejectAll(batch, code, reply);
                     }
+                }
+                catch (ServiceNotAuthenticatedException ex)
+                {
+                    // 530: the server wants a login this configuration does not give; no message can go.
+                    RejectAll(batch, 530, ex.Message);
+                    return new SmtpHandlerException(
+                        "AuthenticationRequired",
+                        SmtpFailureKind.AuthenticationFailed,
+                        $"{Config.SmtpServer}:{Config.Port} requires authentication: give -Credential. The server said: {ex.Message}",
+                        Config.SmtpServer,
+                        ex);
                 }
                 catch (Exception ex) when (IsConnectionLoss(ex, cancellationToken))
                 {
-                    var dataSent = session.Logger.DataTerminatorSent;
                     session.Drop();
                     Log.Step($"The connection was lost ({Describe(ex)}).");
                     var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
-                    if (dataSent)
+                    if (logger.DataReplyCode is int dataCode && dataCode >= 400)
+                    {
+                        // The server answered the data before the line went: that answer stands.
+                        SettleDataFailure(accepted, dataCode, logger.DataReplyText ?? string.Empty);
+                    }
+                    else if (logger.DataTerminatorSent)
                     {
                         // The server may have queued it: sending again could deliver it twice.
                         foreach (var mailbox in accepted)
@@ -237,39 +303,95 @@ namespace SmtpHandler
                     }
                     else
                     {
-                        RetryLater(accepted.Concat(batch.Where(m => !client.Replies.Any(r => r.Mailbox == m))).ToList(), null, $"Connection lost: {Describe(ex)}", cancellationToken);
+                        RetryLater(accepted.Concat(Unanswered(client, batch)).ToList(), null, $"Connection lost: {Describe(ex)}");
                     }
                 }
                 catch (SmtpCommandException ex)
                 {
-                    // The recipients were taken but the content was refused: they share its fate.
-                    var code = (int)ex.StatusCode;
+                    // No recipient taken, or the data refused (at DATA or after the final "."): the recipients
+                    // accepted at RCPT share the content's fate.
                     var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
-                    if (IsTransient(code))
+                    SettleDataFailure(accepted, (int)ex.StatusCode, ex.Message);
+                    RetryLater(Unanswered(client, batch).ToList(), null, $"The server answered {(int)ex.StatusCode} {ex.Message} before this recipient was offered.");
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    // Anything else is a bug or a surprise: account for every recipient, then stop.
+                    session.Drop();
+                    var failure = new SmtpHandlerException("SendFailed", SmtpFailureKind.ProtocolError, $"Sending to {Config.SmtpServer}:{Config.Port} failed: {ex.Message}", Config.SmtpServer, ex);
+                    foreach (var mailbox in batch.Where(m => !outcome.ContainsKey(m.Address)))
                     {
-                        RetryLater(accepted, code, ex.Message, cancellationToken);
+                        Settle(logger.DataTerminatorSent
+                            ? new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.Unknown, reason: failure.Message)
+                            : new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.NotAttempted, reason: failure.Message));
                     }
-                    else
+
+                    GiveUp(failure);
+                    return failure;
+                }
+                finally
+                {
+                    if (logger.DataStarted)
                     {
-                        foreach (var mailbox in accepted)
-                        {
-                            Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.Rejected, code, ex.Message));
-                        }
+                        session.CountData();
                     }
+                }
+
+                if (client.Replies.Any(r => r.Code == 421))
+                {
+                    // The server is closing the connection: don't wait to find out on the next command.
+                    session.Drop();
+                }
+
+                return null;
+            }
+
+            /// <summary>Recipients the server accepted at RCPT whose data then failed with <paramref name="code"/>.</summary>
+            private void SettleDataFailure(List<MailboxAddress> accepted, int code, string reply)
+            {
+                if (IsTransient(code))
+                {
+                    RetryLater(accepted, code, reply);
+                    return;
+                }
+
+                foreach (var mailbox in accepted)
+                {
+                    Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.Rejected, code, reply));
                 }
             }
 
+            /// <summary>Every recipient of this batch and of the batches still to come is refused with this reply.</summary>
+            private void RejectAll(List<MailboxAddress> batch, int code, string reply)
+            {
+                foreach (var mailbox in batch.Concat(pending.SelectMany(b => b.Recipients)).Where(m => !outcome.ContainsKey(m.Address)))
+                {
+                    Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.Rejected, code, reply));
+                }
+
+                pending.Clear();
+            }
+
+            private static IEnumerable<MailboxAddress> Unanswered(RecordingSmtpClient client, List<MailboxAddress> batch) =>
+                batch.Where(m => !client.Replies.Any(r => ReferenceEquals(r.Mailbox, m)));
+
             /// <summary>
-            /// Records each RCPT reply. Returns the recipients the server accepted at RCPT when the data
-            /// was not accepted (the caller decides their fate).
+            /// Records each RCPT reply. Returns the recipients the server accepted at RCPT when the data was not
+            /// accepted (the caller decides their fate). A trailing run of "too many recipients" replies after
+            /// some were accepted teaches the server's limit; those recipients go into further transactions.
             /// </summary>
             private List<MailboxAddress> SettleReplies(List<RecipientReply> replies, List<MailboxAddress> batch, bool dataAccepted)
             {
                 var acceptedAtRcpt = new List<MailboxAddress>();
-                var tooMany = new List<MailboxAddress>();
+                var tooMany = TooManyRecipients(replies);
                 var transient = new List<RecipientReply>();
-                foreach (var reply in replies)
+                foreach (var reply in replies.Where(r => !outcome.ContainsKey(r.Mailbox.Address)))
                 {
+                    if (tooMany.Contains(reply.Mailbox))
+                    {
+                        continue;
+                    }
+
                     switch (Classify(reply.Code))
                     {
                         case ReplyKind.Accepted when dataAccepted:
@@ -277,9 +399,6 @@ namespace SmtpHandler
                             break;
                         case ReplyKind.Accepted:
                             acceptedAtRcpt.Add(reply.Mailbox);
-                            break;
-                        case ReplyKind.TooManyRecipients:
-                            tooMany.Add(reply.Mailbox);
                             break;
                         case ReplyKind.Transient:
                             transient.Add(reply);
@@ -290,42 +409,75 @@ namespace SmtpHandler
                     }
                 }
 
-                var acceptedCount = replies.Count(r => Classify(r.Code) == ReplyKind.Accepted);
                 if (tooMany.Count > 0)
                 {
-                    if (acceptedCount > 0 && dataAccepted)
+                    var acceptedCount = replies.Count(r => r.Accepted);
+                    session.LearnRecipientLimit(acceptedCount);
+                    var size = BatchSize();
+                    Log.Step($"The server took {acceptedCount} recipients in one transaction and refused {tooMany.Count} as too many; the rest go in further transactions of at most {size}.");
+
+                    // Not a failure of these recipients: they are offered again, first, without using a retry;
+                    // waiting retries keep their place and time.
+                    var fresh = pending.Where(b => b.Attempt == 0).ToList();
+                    var rest = tooMany.Concat(fresh.SelectMany(b => b.Recipients)).ToList();
+                    foreach (var old in fresh)
                     {
-                        // The server's own limit: remember it, and carry on with the rest in new transactions.
-                        learnedLimit = learnedLimit == 0 ? acceptedCount : Math.Min(learnedLimit, acceptedCount);
-                        Log.Step($"The server took {acceptedCount} recipients in one transaction ({tooMany.Count} refused as too many); sending the rest in further transactions of at most {learnedLimit}.");
-                        var rest = tooMany.Concat(pending.SelectMany(b => b)).ToList();
-                        pending.Clear();
-                        foreach (var chunk in Split(rest, learnedLimit))
-                        {
-                            pending.AddLast(chunk);
-                        }
+                        pending.Remove(old);
                     }
-                    else
+
+                    foreach (var chunk in Split(rest, size).Reverse())
                     {
-                        var sample = replies.First(r => Classify(r.Code) == ReplyKind.TooManyRecipients);
-                        RetryLater(tooMany, sample.Code, sample.Text, cancellation);
+                        pending.AddFirst(new Batch(chunk));
                     }
                 }
 
-                foreach (var group in transient.GroupBy(r => (r.Code, r.Text)))
+                if (transient.Count > 0)
                 {
-                    RetryLater(group.Select(r => r.Mailbox).ToList(), group.Key.Code, group.Key.Text, cancellation);
+                    RetryLater(transient.Select(r => (r.Mailbox, (int?)r.Code, r.Text)).ToList());
                 }
 
                 return acceptedAtRcpt;
             }
 
+            /// <summary>
+            /// The recipients refused as "too many" (452, or 552 naming the limit, RFC 5321 4.5.3.1.10): a run of
+            /// such replies at the end, after at least one accepted recipient. A 452 followed by an accepted
+            /// recipient is about that mailbox (e.g. full), not the limit.
+            /// </summary>
+            private static HashSet<MailboxAddress> TooManyRecipients(List<RecipientReply> replies)
+            {
+                var run = new HashSet<MailboxAddress>();
+                for (var i = replies.Count - 1; i >= 0; i--)
+                {
+                    var reply = replies[i];
+                    var limitReply = reply.Code == 452 || (reply.Code == 552 && SaysTooMany(reply.Text));
+                    if (!limitReply)
+                    {
+                        break;
+                    }
+
+                    run.Add(reply.Mailbox);
+                }
+
+                return run.Count > 0 && replies.Take(replies.Count - run.Count).Any(r => r.Accepted) ? run : new HashSet<MailboxAddress>();
+            }
+
+            private static bool SaysTooMany(string text) =>
+                text.IndexOf("too many", StringComparison.OrdinalIgnoreCase) >= 0 || text.IndexOf(".5.3", StringComparison.Ordinal) >= 0;
+
             /// <summary>Queues recipients again after a transient failure, or settles them when retries are used up.</summary>
-            private void RetryLater(List<MailboxAddress> mailboxes, int? code, string reply, CancellationToken cancellationToken)
+            private void RetryLater(List<MailboxAddress> mailboxes, int? code, string reply) =>
+                RetryLater(mailboxes.Select(m => (m, code, reply)).ToList());
+
+            /// <summary>
+            /// Queues recipients again, together, after one back-off; each keeps its own failure (reply code and
+            /// text) for when its retries are used up: then it is Rejected with that reply, or NotAttempted with why.
+            /// </summary>
+            private void RetryLater(List<(MailboxAddress Mailbox, int? Code, string Reply)> failures)
             {
                 var again = new List<MailboxAddress>();
                 var attempt = 0;
-                foreach (var mailbox in mailboxes)
+                foreach (var (mailbox, code, reply) in failures.Where(f => !outcome.ContainsKey(f.Mailbox.Address)))
                 {
                     retries.TryGetValue(mailbox.Address, out var used);
                     if (used < Config.RetryCount)
@@ -349,14 +501,18 @@ namespace SmtpHandler
                     return;
                 }
 
-                Log.Step($"Transient failure ({(code is int c ? c + " " : string.Empty)}{reply}); retry {attempt} of {Config.RetryCount} for {again.Count} recipient(s).");
-                pending.AddLast(again);
-                Backoff(attempt, cancellationToken);
+                var delay = BackoffDelay(Config.RetryDelay, attempt);
+                var first = failures.First(f => again.Contains(f.Mailbox));
+                Log.Step($"Transient failure ({(first.Code is int c ? c + " " : string.Empty)}{first.Reply}); retry {attempt} of {Config.RetryCount} for {again.Count} recipient(s) in {delay.TotalSeconds:0.###} s.");
+                foreach (var chunk in Split(again, BatchSize()))
+                {
+                    pending.AddLast(new Batch(chunk, attempt, DateTime.UtcNow + delay));
+                }
             }
 
-            private void Backoff(int attempt, CancellationToken cancellationToken)
+            private static void WaitUntil(DateTime notBeforeUtc, CancellationToken cancellationToken)
             {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(Config.RetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1), 60_000));
+                var delay = notBeforeUtc - DateTime.UtcNow;
                 if (delay > TimeSpan.Zero)
                 {
                     cancellationToken.WaitHandle.WaitOne(delay);
@@ -369,9 +525,6 @@ namespace SmtpHandler
             private static ReplyKind Classify(int code) => code switch
             {
                 >= 200 and < 300 => ReplyKind.Accepted,
-
-                // RFC 5321 4.5.3.1.10: 452 (and, historically, 552) mean "too many recipients" at RCPT.
-                452 or 552 => ReplyKind.TooManyRecipients,
                 >= 400 and < 500 => ReplyKind.Transient,
                 _ => ReplyKind.Permanent,
             };

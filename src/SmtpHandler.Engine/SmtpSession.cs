@@ -5,7 +5,8 @@ namespace SmtpHandler
 {
     /// <summary>
     /// The one live connection of a send: opened lazily, reused for every message, replaced after
-    /// MaxMessagesPerConnection DATA transactions or when it breaks, closed with QUIT.
+    /// MaxMessagesPerConnection DATA transactions or when it breaks, closed with QUIT. It also remembers
+    /// what the server taught about itself (its recipient limit) for the messages that follow.
     /// </summary>
     internal sealed class SmtpSession : IDisposable
     {
@@ -27,6 +28,21 @@ namespace SmtpHandler
 
         /// <summary>How many connections this session has opened; the current one's number.</summary>
         public int ConnectionNumber { get; private set; }
+
+        /// <summary>
+        /// The most recipients the server took in one transaction before answering "too many recipients";
+        /// 0 while it has not said so. Later messages are split to fit it from the start.
+        /// </summary>
+        public int LearnedRecipientLimit { get; private set; }
+
+        /// <summary>Remembers the server's recipient limit: the smallest seen wins.</summary>
+        public void LearnRecipientLimit(int accepted)
+        {
+            if (accepted > 0 && (LearnedRecipientLimit == 0 || accepted < LearnedRecipientLimit))
+            {
+                LearnedRecipientLimit = accepted;
+            }
+        }
 
         /// <summary>A connected, secured, logged-in client with room for one more transaction.</summary>
         public RecordingSmtpClient Ensure(CancellationToken cancellationToken)
@@ -62,6 +78,7 @@ namespace SmtpHandler
             return client;
         }
 
+        /// <summary>Counts one DATA transaction (the server answered 354) toward MaxMessagesPerConnection.</summary>
         public void CountData() => dataOnConnection++;
 
         /// <summary>Forgets a broken connection without QUIT.</summary>
