@@ -29,14 +29,34 @@ namespace SmtpHandler
             var clock = Stopwatch.StartNew();
             var files = new List<string>();
             var recipients = new List<SmtpRecipientResult>();
+            SmtpHandlerException? failure = null;
             var size = config.RecipientsPerMessage > 0 ? config.RecipientsPerMessage : int.MaxValue;
             var all = message.RecipientMailboxes;
             for (var i = 0; i < all.Count; i += size)
             {
                 var batch = all.Skip(i).Take(size).ToList();
-                var path = WriteFile(message, batch);
-                files.Add(path);
-                recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.Accepted, reason: $"Written to {path}")));
+                if (failure == null)
+                {
+                    try
+                    {
+                        var path = WriteFile(message, batch);
+                        files.Add(path);
+                        recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.Accepted, reason: $"Written to {path}")));
+                        continue;
+                    }
+                    catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                    {
+                        failure = new SmtpHandlerException(
+                            "PickupWriteFailed",
+                            SmtpFailureKind.ResourceUnavailable,
+                            $"Could not write to the pickup directory '{config.PickupDirectory}': {ex.Message}",
+                            config.PickupDirectory,
+                            ex);
+                    }
+                }
+
+                var reason = failure!.Message;
+                recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.NotAttempted, reason: reason)));
             }
 
             return new SmtpSendResult(
@@ -48,7 +68,9 @@ namespace SmtpHandler
                 0,
                 clock.Elapsed,
                 config.PickupDirectory!,
-                files);
+                files,
+                failure?.ErrorId,
+                failure?.Message);
         }
 
         private string WriteFile(PreparedMessage message, List<MailboxAddress> batch)
@@ -65,15 +87,31 @@ namespace SmtpHandler
 
             var options = FormatOptions.Default.Clone();
             options.NewLineFormat = NewLineFormat.Dos;
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            try
             {
-                var bytes = Encoding.UTF8.GetBytes(envelope.ToString());
-                stream.Write(bytes, 0, bytes.Length);
-                message.Mime.WriteTo(options, stream);
-            }
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    var bytes = Encoding.UTF8.GetBytes(envelope.ToString());
+                    stream.Write(bytes, 0, bytes.Length);
+                    message.Mime.WriteTo(options, stream);
+                }
 
-            // A pickup service must never see a half-written file.
-            File.Move(temp, final);
+                // A pickup service must never see a half-written file.
+                File.Move(temp, final);
+            }
+            catch
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                {
+                    // Nothing more can be done about a folder that refuses writes.
+                }
+
+                throw;
+            }
             log.Step($"Wrote {final} for {batch.Count} recipient(s)");
             return final;
         }

@@ -35,7 +35,7 @@ namespace SmtpHandler
         /// <summary>Delivery to at least one recipient can't be known (the reply after the data was lost), none failed.</summary>
         Unknown,
 
-        /// <summary>Written to the pickup folder instead of being sent.</summary>
+        /// <summary>Written to the pickup folder instead of being sent, for every recipient.</summary>
         WrittenToPickup,
     }
 
@@ -98,7 +98,7 @@ namespace SmtpHandler
             Rejected = Select(SmtpRecipientStatus.Rejected);
             NotAttempted = Select(SmtpRecipientStatus.NotAttempted);
             Unknown = Select(SmtpRecipientStatus.Unknown);
-            Status = pickupFiles != null ? SmtpSendStatus.WrittenToPickup
+            Status = pickupFiles != null && Rejected.Count == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.WrittenToPickup
                 : Rejected.Count == 0 && NotAttempted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Sent
                 : Accepted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Failed
                 : Rejected.Count == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.Unknown
