@@ -271,9 +271,19 @@ function ConvertFrom-PostfixLog([string] $Text) {
         $to = @([regex]::Matches($Text, "postfix/discard\[\d+\]: ${id}: to=<([^>]*)>.*status=sent") | ForEach-Object { $_.Groups[1].Value })
         [pscustomobject]@{ QueueId = $id; From = $m.Groups[2].Value; RecipientCount = [int]$m.Groups[3].Value; Recipients = $to }
     }
+    # smtpd's "disconnect from" line counts RCPT commands as ok/sent ("rcpt=10/12"), or just "rcpt=10" when all
+    # were ok; a "452 too many recipients" reply counts as ok there.
+    $rcptAccepted = 0
+    $rcptSent = 0
+    foreach ($m in [regex]::Matches($Text, 'postfix/smtpd\[\d+\]: disconnect from .* rcpt=(\d+)(?:/(\d+))?')) {
+        $rcptAccepted += [int]$m.Groups[1].Value
+        $rcptSent += if ($m.Groups[2].Success) { [int]$m.Groups[2].Value } else { [int]$m.Groups[1].Value }
+    }
     [pscustomobject]@{
         Connections    = $connections
         Disconnections = $disconnections
+        RcptAccepted   = $rcptAccepted
+        RcptSent       = $rcptSent
         Transactions   = @($transactions)
         Recipients     = @($transactions | ForEach-Object { $_.Recipients })
         Queued         = $queued
@@ -304,8 +314,9 @@ function Wait-PostfixIdle($Server, [long] $Since, [int] $TimeoutSeconds = 20) {
 function Get-PostfixActivity {
     <#
     .SYNOPSIS
-        What Postfix saw since -Since (a Get-PostfixLogMark; by default since it started): Connections, and
-        Transactions each with RecipientCount (qmgr nrcpt=) and the Recipients it delivered.
+        What Postfix saw since -Since (a Get-PostfixLogMark; by default since it started): Connections,
+        Transactions each with RecipientCount (qmgr nrcpt=) and the Recipients it delivered, and the RCPT
+        commands it accepted (RcptAccepted) out of those sent (RcptSent).
     #>
     param([Parameter(Mandatory)] $Server, [long] $Since = -1, [int] $TimeoutSeconds = 20)
     if ($Since -lt 0) { $Since = $Server.LogMark }
