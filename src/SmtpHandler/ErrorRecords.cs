@@ -23,6 +23,22 @@ namespace SmtpHandler.Commands
                 ErrorCategory.InvalidResult,
                 recipient.Address);
 
+        /// <summary>A settings key (hashtable or file) that names no parameter; the message lists the valid ones.</summary>
+        public static ErrorRecord UnknownConfigurationKey(string key, System.Collections.Generic.IEnumerable<string> validKeys) =>
+            Create("UnknownConfigurationKey", ErrorCategory.InvalidArgument, $"'{key}' is not a setting of New-SmtpHandlerConfig. Valid keys: {string.Join(", ", validKeys)}.", key);
+
+        /// <summary>A settings value of the wrong type or out of range; the message names the key, never a secret.</summary>
+        public static ErrorRecord InvalidConfigurationValue(string key, object? value, string problem) =>
+            Create("InvalidConfigurationValue", ErrorCategory.InvalidArgument, $"The setting '{key}' {problem}", value);
+
+        /// <summary>A secret in a hashtable or file: refused, with the way to give it instead. The value is never kept.</summary>
+        public static ErrorRecord SecretInConfiguration(string key) =>
+            Create(
+                "SecretInConfiguration",
+                ErrorCategory.SecurityError,
+                $"The setting '{key}' is refused: a password or credential is never read from a hashtable or a file. Pass -Credential (for example from Get-Credential or Get-Secret) together with -FromHashtable or -Path; a client certificate's password goes in -ClientCertificatePassword.",
+                key);
+
         private static ErrorCategory Category(SmtpFailureKind kind) => kind switch
         {
             SmtpFailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
