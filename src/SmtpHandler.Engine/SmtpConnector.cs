@@ -243,8 +243,10 @@ namespace SmtpHandler
                         Transient = (int)cmd.StatusCode >= 400 && (int)cmd.StatusCode < 500,
                     };
                 case SmtpProtocolException:
+                    // Most often the server closed the line during the greeting or EHLO: another connection may do
+                    // (a sender retries it, at most RetryCount times).
                     return new SmtpHandlerException("ProtocolError", SmtpFailureKind.ProtocolError, $"{Endpoint} did not speak SMTP as expected: {ex.Message}" +
-                        (config.TlsMode != SmtpTlsMode.ImplicitTls ? " If the port expects implicit TLS (usually 465), use -UseTls." : string.Empty), config.SmtpServer, ex);
+                        (config.TlsMode != SmtpTlsMode.ImplicitTls ? " If the port expects implicit TLS (usually 465), use -UseTls." : string.Empty), config.SmtpServer, ex) { Transient = true };
                 case TimeoutException:
                 case OperationCanceledException:
                 case IOException io when io.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }:

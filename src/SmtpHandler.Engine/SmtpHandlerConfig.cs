@@ -55,13 +55,16 @@ namespace SmtpHandler
         /// <summary>At most this many RCPT commands per transaction; 0 means no limit of our own.</summary>
         public int RecipientsPerMessage { get; init; }
 
-        /// <summary>Reconnect after this many DATA transactions on one connection; 0 means never.</summary>
+        /// <summary>
+        /// Reconnect after this many DATA transactions on one connection; 0 means never. A message sent as several
+        /// transactions (RecipientsPerMessage, a server's 452) counts each, as the server does.
+        /// </summary>
         public int MaxMessagesPerConnection { get; init; }
 
         /// <summary>How often a transient failure (4xx, dropped connection) is retried.</summary>
         public int RetryCount { get; init; } = DefaultRetryCount;
 
-        /// <summary>The first retry's delay; each further retry doubles it.</summary>
+        /// <summary>The first retry's delay; each further retry doubles it, up to a minute (a longer RetryDelay is kept as it is).</summary>
         public TimeSpan RetryDelay { get; init; } = DefaultRetryDelay;
 
         /// <summary>When set, messages are written here as .eml files instead of being sent.</summary>

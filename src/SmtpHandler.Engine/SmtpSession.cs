@@ -65,11 +65,20 @@ namespace SmtpHandler
                 connector.Connect(fresh, cancellationToken);
                 connector.Authenticate(fresh, cancellationToken);
             }
-            catch
+            catch (Exception ex)
             {
                 Quietly(() => fresh.Disconnect(false));
                 fresh.Dispose();
-                throw;
+                if (ex is SmtpHandlerException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    throw;
+                }
+
+                // The line broke while logging in (or after the greeting): worth another connection, like a refused connect.
+                throw new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"The connection to {connector.Endpoint} failed while setting up the session: {ex.Message}", connector.Endpoint, ex)
+                {
+                    Transient = true,
+                };
             }
 
             client = fresh;

@@ -260,6 +260,18 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public void Connects_again_when_the_line_breaks_while_the_session_is_set_up()
+        {
+            using var server = new FaultySmtpServer(c => c.Verb == "EHLO" && c.Connection == 1 ? ServerAction.Drop : null);
+
+            var result = Send(ConfigFor(server.Port), Message("Flaky", "ann@example.test")).Single();
+
+            Assert.Equal(SmtpSendStatus.Sent, result.Status);
+            Assert.Equal(1, server.DeliveriesTo("ann@example.test"));
+            Assert.Equal(2, server.Connections);
+        }
+
+        [Fact]
         public void Reports_every_recipient_of_every_message_NotAttempted_with_the_error_when_the_server_is_unreachable()
         {
             var port = InProcessSmtpServer.FreePort();
