@@ -1,5 +1,9 @@
 using System;
+using System.IO;
+using System.Net.Sockets;
 using System.Threading;
+using MailKit;
+using MailKit.Net.Smtp;
 
 namespace SmtpHandler
 {
@@ -74,11 +78,18 @@ namespace SmtpHandler
                     throw;
                 }
 
-                // The line broke while logging in (or after the greeting): worth another connection, like a refused connect.
-                throw new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"The connection to {connector.Endpoint} failed while setting up the session: {ex.Message}", connector.Endpoint, ex)
+                if (ex is IOException || ex is SocketException || ex is SmtpProtocolException || ex is ServiceNotConnectedException ||
+                    ex is TimeoutException || ex is OperationCanceledException)
                 {
-                    Transient = true,
-                };
+                    // The line broke while logging in: worth another connection, like a refused connect.
+                    throw new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"The connection to {connector.Endpoint} failed while setting up the session: {ex.Message}", connector.Endpoint, ex)
+                    {
+                        Transient = true,
+                    };
+                }
+
+                // A surprise: reported for every recipient rather than thrown past them.
+                throw new SmtpHandlerException("SessionSetupFailed", SmtpFailureKind.ProtocolError, $"Setting up the session with {connector.Endpoint} failed: {ex.Message}", connector.Endpoint, ex);
             }
 
             client = fresh;
