@@ -41,12 +41,7 @@ namespace SmtpHandler
                 Timeout = (int)config.Timeout.TotalMilliseconds,
                 CheckCertificateRevocation = config.CheckCertificateRevocation,
                 ServerCertificateValidationCallback = trust.Validate,
-                SslProtocols = config.TlsProtocol switch
-                {
-                    SmtpTlsVersion.Tls13 => (SslProtocols)12288,
-                    SmtpTlsVersion.Tls12 => SslProtocols.Tls12 | (SslProtocols)12288,
-                    _ => SslProtocols.Tls12 | (SslProtocols)12288,
-                },
+                SslProtocols = SslProtocolsFor(config.TlsProtocol),
             };
             if (config.LocalDomain != null)
             {
@@ -197,6 +192,13 @@ namespace SmtpHandler
 
             return new SmtpAuthenticationInfo(config.UserName!, XOAuth2, token.ExpiresOn);
         }
+
+        /// <summary>The TLS versions a connection may negotiate: never below TLS 1.2 (12288 is TLS 1.3, unnamed in netstandard2.0).</summary>
+        internal static SslProtocols SslProtocolsFor(SmtpTlsVersion minimum) => minimum switch
+        {
+            SmtpTlsVersion.Tls13 => (SslProtocols)12288,
+            _ => SslProtocols.Tls12 | (SslProtocols)12288,
+        };
 
         internal static string Describe(SmtpTlsMode mode) => mode switch
         {
