@@ -1,0 +1,292 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace SmtpHandler.Tests
+{
+    public sealed class SmtpDiagnosticsTests
+    {
+        private static SmtpHandlerConfig ConfigFor(int port, double timeoutSeconds = 10) => new SmtpHandlerConfig
+        {
+            SmtpServer = "127.0.0.1",
+            Port = port,
+            Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+            LocalDomain = "client.test",
+        }.Validate();
+
+        [Fact]
+        public void Parses_every_capability_of_an_ehlo_reply()
+        {
+            var capabilities = EhloCapabilities.Parse(new[]
+            {
+                "mail.example.test Hello", "PIPELINING", "SIZE 35882577", "8BITMIME", "AUTH=LOGIN", "AUTH PLAIN login XOAUTH2",
+                "STARTTLS", "ENHANCEDSTATUSCODES", "DSN", "SMTPUTF8", "CHUNKING",
+            });
+
+            Assert.Equal(new[] { "PIPELINING", "SIZE", "8BITMIME", "AUTH", "STARTTLS", "ENHANCEDSTATUSCODES", "DSN", "SMTPUTF8", "CHUNKING" }, capabilities.Keywords);
+            Assert.Equal(new[] { "LOGIN", "PLAIN", "XOAUTH2" }, capabilities.AuthenticationMechanisms);
+            Assert.Equal(35882577, capabilities.MaxMessageSize);
+            Assert.True(capabilities.StartTls && capabilities.Pipelining && capabilities.EightBitMime && capabilities.SmtpUtf8);
+            Assert.True(capabilities.Chunking && capabilities.Dsn && capabilities.EnhancedStatusCodes);
+            Assert.Null(EhloCapabilities.Parse(new[] { "x", "8BITMIME" }).MaxMessageSize);
+            Assert.Equal(0, EhloCapabilities.Parse(new[] { "x", "SIZE" }).MaxMessageSize);
+        }
+
+        [Fact]
+        public void Reads_the_subject_alternative_names_of_a_certificate()
+        {
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=mail.example.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("mail.example.test");
+            names.AddDnsName("*.example.test");
+            names.AddIpAddress(IPAddress.Parse("192.0.2.7"));
+            names.AddIpAddress(IPAddress.Parse("2001:db8::7"));
+            names.AddEmailAddress("postmaster@example.test");
+            request.CertificateExtensions.Add(names.Build());
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(20));
+
+            var info = SmtpCertificateInfo.From(certificate, DateTime.Now);
+
+            Assert.Equal(
+                new[] { "DNS:mail.example.test", "DNS:*.example.test", "IP:192.0.2.7", "IP:2001:db8::7", "EMAIL:postmaster@example.test" },
+                info.SubjectAlternativeNames);
+            Assert.Equal(certificate.Thumbprint, info.Thumbprint);
+            Assert.InRange(info.DaysUntilExpiry, 19, 20);
+            Assert.True(info.IsSelfIssued);
+        }
+
+        [Fact]
+        public async Task Checks_the_sender_and_each_recipient_then_resets_without_sending()
+        {
+            await using var server = new InProcessSmtpServer(acceptRecipient: (address, _) => !address.StartsWith("nobody", StringComparison.Ordinal));
+            var diagnostics = new SmtpDiagnostics(ConfigFor(server.Port)) { Envelope = new SmtpEnvelopeCheck("reports@example.test", new[] { "ann@example.test", "nobody@example.test" }) };
+
+            var report = diagnostics.Run();
+
+            Assert.Equal("reports@example.test", report.Sender!.Address);
+            Assert.True(report.Sender.Accepted);
+            Assert.Equal(new bool?[] { true, false }, report.Recipients.Select(r => r.Accepted));
+            Assert.Equal(550, report.Recipients[1].ReplyCode);
+            Assert.Equal("RecipientRejected", report.ErrorId);
+            Assert.Contains("C: RSET", report.Transcript);
+            Assert.DoesNotContain("C: DATA", report.Transcript);
+            await Task.Delay(200);
+            Assert.Empty(server.Transactions);
+        }
+
+        [Fact]
+        public void Uses_the_null_sender_when_only_recipients_are_given_and_there_is_no_default()
+        {
+            using var server = new RawServer(session =>
+            {
+                session.Send("220 raw.test ready");
+                session.Expect("EHLO").Send("250 raw.test");
+                session.Expect("MAIL FROM:<>").Send("250 OK");
+                session.Expect("RCPT TO:<ann@example.test>").Send("250 OK");
+                session.Expect("RSET").Send("250 OK");
+                session.Expect("QUIT").Send("221 Bye");
+            });
+            var report = new SmtpDiagnostics(ConfigFor(server.Port)) { Envelope = new SmtpEnvelopeCheck(null, new[] { "ann@example.test" }) }.Run();
+
+            Assert.True(report.Success, string.Join(" | ", report.Findings.Select(f => f.ToString())));
+            Assert.Equal(string.Empty, report.Sender!.Address);
+            Assert.Null(server.Failure);
+        }
+
+        [Fact]
+        public void A_server_that_stops_answering_after_the_greeting_ends_within_the_timeout()
+        {
+            using var server = new RawServer(session =>
+            {
+                session.Send("220 raw.test ready");
+                session.Expect("EHLO");
+                session.WaitUntilClosed();
+            });
+            var clock = Stopwatch.StartNew();
+
+            var report = new SmtpDiagnostics(ConfigFor(server.Port, timeoutSeconds: 1.5)).Run();
+
+            Assert.InRange(clock.Elapsed.TotalSeconds, 1.4, 4);
+            Assert.Equal("ReplyTimedOut", report.ErrorId);
+            Assert.Contains("EHLO", report.Findings[0].Message);
+            Assert.Equal(220, report.BannerCode);
+        }
+
+        [Fact]
+        public void Stops_at_once_when_cancelled_while_the_server_is_silent()
+        {
+            using var server = new RawServer(session => session.WaitUntilClosed());
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            var clock = Stopwatch.StartNew();
+
+            Assert.ThrowsAny<OperationCanceledException>(() => new SmtpDiagnostics(ConfigFor(server.Port, timeoutSeconds: 60)).Run(cancel.Token));
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        }
+
+        [Fact]
+        public void Reports_a_connection_dropped_after_ehlo()
+        {
+            using var server = new RawServer(session =>
+            {
+                session.Send("220 raw.test ready");
+                session.Expect("EHLO");
+            });
+
+            var report = new SmtpDiagnostics(ConfigFor(server.Port)).Run();
+
+            Assert.Equal("ConnectionClosed", report.ErrorId);
+            Assert.Contains("EHLO", report.Findings[0].Message);
+        }
+
+        [Fact]
+        public void Reports_a_service_that_does_not_speak_smtp()
+        {
+            using var server = new RawServer(session => session.Send("SSH-2.0-OpenSSH_9.6"));
+
+            var report = new SmtpDiagnostics(ConfigFor(server.Port)).Run();
+
+            Assert.Equal("NotSmtp", report.ErrorId);
+            Assert.Contains("SSH-2.0", report.Findings[0].Message);
+        }
+
+        [Fact]
+        public void Refuses_to_go_on_when_data_follows_the_reply_to_starttls()
+        {
+            using var server = new RawServer(session =>
+            {
+                session.Send("220 raw.test ready");
+                session.Expect("EHLO").Send("250-raw.test\r\n250 STARTTLS");
+                session.Expect("STARTTLS").Send("220 Go ahead\r\n250-injected");
+                session.WaitUntilClosed();
+            });
+            var config = ConfigFor(server.Port) with { TlsMode = SmtpTlsMode.StartTls };
+
+            var report = new SmtpDiagnostics(config).Run();
+
+            Assert.Equal("StartTlsResponseInjection", report.ErrorId);
+            Assert.False(report.Encrypted);
+        }
+
+        [Fact]
+        public void Refuses_starttls_that_is_not_offered()
+        {
+            using var server = new RawServer(session =>
+            {
+                session.Send("220 raw.test ready");
+                session.Expect("EHLO").Send("250-raw.test\r\n250 8BITMIME");
+                session.Expect("QUIT").Send("221 Bye");
+            });
+            var config = ConfigFor(server.Port) with { TlsMode = SmtpTlsMode.StartTls };
+
+            var report = new SmtpDiagnostics(config).Run();
+
+            Assert.Equal("StartTlsNotOffered", report.ErrorId);
+            Assert.False(report.StartTlsOffered);
+            Assert.Equal(new[] { "8BITMIME" }, report.CapabilitiesBeforeTls);
+        }
+
+        /// <summary>A one-connection scripted server: the test writes the server's side of the conversation.</summary>
+        private sealed class RawServer : IDisposable
+        {
+            private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+            private readonly CancellationTokenSource stop = new();
+            private readonly Task serving;
+
+            public RawServer(Action<Session> script)
+            {
+                listener.Start();
+                Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                serving = Task.Run(async () =>
+                {
+                    using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                    using var session = new Session(client, stop.Token);
+                    try
+                    {
+                        script(session);
+                    }
+                    catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidDataException)
+                    {
+                        Failure = ex;
+                    }
+                });
+            }
+
+            public int Port { get; }
+
+            public Exception? Failure { get; private set; }
+
+            public void Dispose()
+            {
+                stop.Cancel();
+                listener.Stop();
+                try
+                {
+                    serving.Wait(TimeSpan.FromSeconds(5));
+                }
+                catch (AggregateException)
+                {
+                }
+
+                stop.Dispose();
+            }
+
+            public sealed class Session : IDisposable
+            {
+                private readonly TcpClient client;
+                private readonly CancellationToken stop;
+                private readonly StreamReader reader;
+
+                public Session(TcpClient client, CancellationToken stop)
+                {
+                    this.client = client;
+                    this.stop = stop;
+                    reader = new StreamReader(client.GetStream(), Encoding.ASCII);
+                }
+
+                public Session Send(string lines)
+                {
+                    var bytes = Encoding.ASCII.GetBytes(lines + "\r\n");
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                    return this;
+                }
+
+                public Session Expect(string start)
+                {
+                    var line = reader.ReadLineAsync(stop).AsTask().GetAwaiter().GetResult();
+                    if (line == null || !line.StartsWith(start, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new InvalidDataException($"expected {start}, got {line ?? "(closed)"}");
+                    }
+
+                    return this;
+                }
+
+                public void WaitUntilClosed()
+                {
+                    try
+                    {
+                        while (reader.ReadLineAsync(stop).AsTask().GetAwaiter().GetResult() != null)
+                        {
+                        }
+                    }
+                    catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                    {
+                    }
+                }
+
+                public void Dispose() => client.Dispose();
+            }
+        }
+    }
+}
