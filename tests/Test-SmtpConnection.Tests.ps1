@@ -31,7 +31,7 @@ BeforeAll {
     $script:Credential = [pscredential]::new('alice', (ConvertTo-SecureString $Password -AsPlainText -Force))
     $script:WrongCredential = [pscredential]::new('alice', (ConvertTo-SecureString 'Not-The-Password-1' -AsPlainText -Force))
     $script:Plain = Start-Smtp4dev
-    $script:StartTls = Start-Smtp4dev -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -AuthenticationRequired -User "alice=$Password"
+    $script:StartTls = Start-Smtp4dev -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -AuthenticationRequired -CheckCredentials -User "alice=$Password"
     $script:Implicit = Start-Smtp4dev -TlsMode ImplicitTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey
     $script:Scripted = @()
 }

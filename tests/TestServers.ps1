@@ -21,6 +21,8 @@ function Start-Smtp4dev {
         [string] $CertificateKeyPath,
         [string[]] $User,
         [switch] $AuthenticationRequired,
+        # Check passwords against -User (smtp4dev accepts any credentials unless told otherwise).
+        [switch] $CheckCredentials,
         [int] $MessagesToKeep = 1000,
         [int] $StartTimeoutSeconds = 60
     )
@@ -35,6 +37,7 @@ function Start-Smtp4dev {
     if ($CertificatePath) { $arguments += "--tlscertificate=$CertificatePath" }
     if ($CertificateKeyPath) { $arguments += "--tlscertificateprivatekey=$CertificateKeyPath" }
     if ($AuthenticationRequired) { $arguments += '--authenticationrequired' }
+    if ($CheckCredentials) { $arguments += '--smtpallowanycredentials-' }
     foreach ($u in $User) { $arguments += "--user=$u" }
 
     $log = Join-Path ([System.IO.Path]::GetTempPath()) "smtp4dev-$smtpPort.log"
