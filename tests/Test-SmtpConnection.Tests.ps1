@@ -1,12 +1,12 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
-    if (-not ('SmtpHandlerTests.ScriptedSmtpServer' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'ScriptedSmtpServer.cs')
+    if (-not ('SmtpHandlerTests.MiniSmtpServer' -as [type])) {
+        Add-Type -Path (Join-Path $PSScriptRoot 'MiniSmtpServer.cs')
     }
 
-    function Start-ScriptedSmtpServer {
-        # A small scripted server (tests/ScriptedSmtpServer.cs) in this process, on a free loopback port.
+    function Start-MiniSmtpServer {
+        # A small scripted server (tests/MiniSmtpServer.cs) in this process, on a free loopback port.
         param(
             [string] $Greeting = '220 scripted.test ESMTP ready',
             [switch] $Silent,
@@ -21,7 +21,7 @@ BeforeAll {
             # A certificate whose key came from PEM is re-read from PKCS#12 so that every platform's TLS can use the key.
             $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($pem.Export('Pfx'), $null)
         }
-        [SmtpHandlerTests.ScriptedSmtpServer]::new($Greeting, $Silent.IsPresent, $certificate, $ImplicitTls.IsPresent, $RejectPrefix)
+        [SmtpHandlerTests.MiniSmtpServer]::new($Greeting, $Silent.IsPresent, $certificate, $ImplicitTls.IsPresent, $RejectPrefix)
     }
 
     function Get-FindingId($Report) { @($Report.Findings | ForEach-Object Id) }
@@ -93,6 +93,13 @@ Describe 'Test-SmtpConnection against smtp4dev without TLS' {
             [pscustomobject]@{ SmtpServer = '127.0.0.1'; Port = $Plain.SmtpPort }
             [pscustomobject]@{ SmtpServer = 'localhost'; Port = $Plain.SmtpPort }
         ) | Test-SmtpConnection -Timeout 10
+        $reports.Count | Should -Be 2
+        $reports.SmtpServer | Should -Be @('127.0.0.1', 'localhost')
+        $reports.Success | Should -Be @($true, $true)
+    }
+
+    It 'tests each server name piped in' {
+        $reports = '127.0.0.1', 'localhost' | Test-SmtpConnection -Port $Plain.SmtpPort -Timeout 10
         $reports.Count | Should -Be 2
         $reports.SmtpServer | Should -Be @('127.0.0.1', 'localhost')
         $reports.Success | Should -Be @($true, $true)
@@ -240,7 +247,7 @@ Describe 'Test-SmtpConnection against smtp4dev with implicit TLS' {
 
 Describe 'Test-SmtpConnection certificate verdicts' {
     It 'finds a certificate issued to another name' {
-        $server = Start-ScriptedSmtpServer -CertificatePath $Certs.WrongNamePem -KeyPath $Certs.WrongNameKey -ImplicitTls
+        $server = Start-MiniSmtpServer -CertificatePath $Certs.WrongNamePem -KeyPath $Certs.WrongNameKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeFalse
@@ -253,7 +260,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
     }
 
     It 'finds an expired certificate' {
-        $server = Start-ScriptedSmtpServer -CertificatePath $Certs.ExpiredPem -KeyPath $Certs.ExpiredKey -ImplicitTls
+        $server = Start-MiniSmtpServer -CertificatePath $Certs.ExpiredPem -KeyPath $Certs.ExpiredKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeFalse
@@ -263,7 +270,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
     }
 
     It 'warns about a certificate that expires within 30 days, and still succeeds' {
-        $server = Start-ScriptedSmtpServer -CertificatePath $Certs.ExpiringPem -KeyPath $Certs.ExpiringKey -ImplicitTls
+        $server = Start-MiniSmtpServer -CertificatePath $Certs.ExpiringPem -KeyPath $Certs.ExpiringKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeTrue
@@ -276,7 +283,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
 
 Describe 'Test-SmtpConnection with -From and -To against a server that refuses one recipient' {
     It 'reports the accepted and the refused recipient, and the server received no DATA' {
-        $server = Start-ScriptedSmtpServer -RejectPrefix 'nobody'
+        $server = Start-MiniSmtpServer -RejectPrefix 'nobody'
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -From 'reports@example.test' -To 'ann@example.test', 'nobody@example.test' -Timeout 10
         $report.Success | Should -BeFalse
@@ -318,7 +325,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'reports a server that accepts TCP but never speaks, and -Quiet gives $false' {
-        $server = Start-ScriptedSmtpServer -Silent
+        $server = Start-MiniSmtpServer -Silent
         $script:Scripted += $server
         $elapsed = Measure-Command { $script:report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -Timeout 2 }
         $report.Elapsed.TotalSeconds | Should -BeLessThan 2.5
@@ -330,7 +337,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'reports a 4xx greeting as a temporary refusal' {
-        $server = Start-ScriptedSmtpServer -Greeting '421 4.3.2 Too busy, try later'
+        $server = Start-MiniSmtpServer -Greeting '421 4.3.2 Too busy, try later'
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -Timeout 5
         $report.Success | Should -BeFalse
@@ -340,7 +347,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'stops at once when the pipeline is stopped (Ctrl+C)' {
-        $server = Start-ScriptedSmtpServer -Silent
+        $server = Start-MiniSmtpServer -Silent
         $script:Scripted += $server
         $ps = [powershell]::Create()
         try {

@@ -12,7 +12,7 @@ namespace SmtpHandler.Commands
     /// </summary>
     public abstract class SmtpConnectionCmdletBase : SmtpCmdletBase
     {
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Host", "ComputerName")]
         [ValidateNotNullOrEmpty]
         public string? SmtpServer { get; set; }

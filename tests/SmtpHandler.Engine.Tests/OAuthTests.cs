@@ -131,7 +131,7 @@ namespace SmtpHandler.Tests
 
             Assert.False(report.Success);
             Assert.Equal("XOAuth2NotOffered", report.ErrorId);
-            Assert.Contains("AUTH LOGIN PLAIN", Assert.Single(report.Findings));
+            Assert.Contains("AUTH LOGIN PLAIN", Assert.Single(report.Findings, f => f.Severity == SmtpFindingSeverity.Error).Message);
             Assert.Equal(0, source.Calls);
         }
 

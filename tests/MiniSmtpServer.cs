@@ -16,7 +16,7 @@ using System.Threading;
 
 namespace SmtpHandlerTests
 {
-    public sealed class ScriptedSmtpServer : IDisposable
+    public sealed class MiniSmtpServer : IDisposable
     {
         private readonly TcpListener listener;
         private readonly Thread acceptor;
@@ -25,7 +25,7 @@ namespace SmtpHandlerTests
         private int dataCommands;
         private int sessions;
 
-        public ScriptedSmtpServer(string greeting, bool silent, X509Certificate2 certificate, bool implicitTls, string rejectPrefix)
+        public MiniSmtpServer(string greeting, bool silent, X509Certificate2 certificate, bool implicitTls, string rejectPrefix)
         {
             Greeting = greeting;
             Silent = silent;
@@ -35,7 +35,7 @@ namespace SmtpHandlerTests
             listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            acceptor = new Thread(Accept) { IsBackground = true, Name = "ScriptedSmtpServer " + Port };
+            acceptor = new Thread(Accept) { IsBackground = true, Name = "MiniSmtpServer " + Port };
             acceptor.Start();
         }
 
