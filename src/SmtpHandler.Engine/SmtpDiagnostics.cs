@@ -116,10 +116,10 @@ namespace SmtpHandler
 
                     if (config.IsPickup)
                     {
-                        Stop(SmtpFindingSeverity.Error, "PickupConfiguration", $"This configuration writes to the pickup folder '{config.PickupDirectory}': there is no server to test.");
+                        throw Stop(SmtpFindingSeverity.Error, "PickupConfiguration", $"This configuration writes to the pickup folder '{config.PickupDirectory}': there is no server to test.");
                     }
 
-                    trust = TlsTrust.Create(config);
+                    trust = CreateTrust();
                     var addresses = Resolve();
                     wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
                     if (config.TlsMode == SmtpTlsMode.ImplicitTls)
@@ -163,6 +163,20 @@ namespace SmtpHandler
                 return report;
             }
 
+            /// <summary>The trust decision sending uses; a certificate file that can't be read is a finding.</summary>
+            private TlsTrust CreateTrust()
+            {
+                try
+                {
+                    return TlsTrust.Create(config);
+                }
+                catch (CryptographicException ex)
+                {
+                    throw Stop(SmtpFindingSeverity.Error, "InvalidCertificateFile", $"A certificate file given with -TrustedCertificatePath could not be read: {ex.Message.TrimEnd('.')}.",
+                        "Give PEM or DER certificate files.");
+                }
+            }
+
             private IPAddress[] Resolve()
             {
                 var host = config.SmtpServer.Trim('[', ']');
@@ -179,12 +193,12 @@ namespace SmtpHandler
                     if (!lookup.Wait((int)config.Timeout.TotalMilliseconds, cancellation))
                     {
                         Observe(lookup);
-                        Stop(SmtpFindingSeverity.Error, "NameResolutionTimedOut", $"Resolving '{host}' took longer than {TimeoutText}.", "Check this machine's DNS servers (Get-DnsClientServerAddress, /etc/resolv.conf).");
+                        throw Stop(SmtpFindingSeverity.Error, "NameResolutionTimedOut", $"Resolving '{host}' took longer than {TimeoutText}.", "Check this machine's DNS servers (Get-DnsClientServerAddress, /etc/resolv.conf).");
                     }
                 }
                 catch (AggregateException ex)
                 {
-                    Stop(SmtpFindingSeverity.Error, "NameResolutionFailed", $"The name '{host}' could not be resolved: {(ex.InnerException ?? ex).Message.TrimEnd('.')}.",
+                    throw Stop(SmtpFindingSeverity.Error, "NameResolutionFailed", $"The name '{host}' could not be resolved: {(ex.InnerException ?? ex).Message.TrimEnd('.')}.",
                         "Check the server name for typos, and that this machine's DNS resolves it (Resolve-DnsName or nslookup).");
                 }
                 catch (OperationCanceledException)
@@ -197,7 +211,7 @@ namespace SmtpHandler
                 report.Addresses = addresses.Select(a => a.ToString()).ToArray();
                 if (addresses.Length == 0)
                 {
-                    Stop(SmtpFindingSeverity.Error, "NameResolutionFailed", $"The name '{host}' resolved to no address.", "Check the server name and its DNS records.");
+                    throw Stop(SmtpFindingSeverity.Error, "NameResolutionFailed", $"The name '{host}' resolved to no address.", "Check the server name and its DNS records.");
                 }
 
                 return addresses;
@@ -254,36 +268,35 @@ namespace SmtpHandler
 
                 if (failures.Count < addresses.Length)
                 {
-                    Stop(SmtpFindingSeverity.Error, "ConnectionTimedOut", $"{Endpoint} did not accept a TCP connection within {TimeoutText}.",
+                    throw Stop(SmtpFindingSeverity.Error, "ConnectionTimedOut", $"{Endpoint} did not accept a TCP connection within {TimeoutText}.",
                         "A firewall may be dropping the connection, or the host is down. Many networks block outgoing port 25: try 587 (-UseStartTls) or 465.");
                 }
 
                 if (allRefused)
                 {
-                    Stop(SmtpFindingSeverity.Error, "ConnectionRefused", $"Nothing accepts connections on {Endpoint} (refused by {string.Join(", ", addresses.Select(a => a.ToString()))}).",
+                    throw Stop(SmtpFindingSeverity.Error, "ConnectionRefused", $"Nothing accepts connections on {Endpoint} (refused by {string.Join(", ", addresses.Select(a => a.ToString()))}).",
                         "Check the port (25, 587 and 465 are usual) and that the mail service is running there.");
                 }
 
-                Stop(SmtpFindingSeverity.Error, "ConnectionFailed", $"Could not connect to {Endpoint}: {string.Join("; ", failures)}.", "Check the server name, the port and the network path to it.");
-                throw new InvalidOperationException("unreachable");
+                throw Stop(SmtpFindingSeverity.Error, "ConnectionFailed", $"Could not connect to {Endpoint}: {string.Join("; ", failures)}.", "Check the server name, the port and the network path to it.");
             }
 
             private void Greet()
             {
                 var started = clock.Elapsed;
+                log.Step("Waiting for the greeting");
                 if (config.TlsMode != SmtpTlsMode.ImplicitTls)
                 {
                     WaitForGreeting();
                 }
 
-                log.Step("Reading the greeting");
                 var greeting = Wire.ReadReply("greeting");
                 report.BannerTime = clock.Elapsed - started;
                 report.BannerCode = greeting.Code;
                 report.Banner = string.Join(Environment.NewLine, greeting.Lines);
                 if (greeting.Code >= 400)
                 {
-                    Stop(SmtpFindingSeverity.Error, "GreetingRefused", $"{Endpoint} refused the session in its greeting: {greeting}.",
+                    throw Stop(SmtpFindingSeverity.Error, "GreetingRefused", $"{Endpoint} refused the session in its greeting: {greeting}.",
                         greeting.Code < 500
                             ? "A 4xx greeting is temporary: the server is busy, rate-limiting or greylisting this client. Try again later."
                             : "A 5xx greeting is final for this client: the server does not take mail from this address (a block list, or a server meant for other clients). Use the server meant for you, or ask its administrator.");
@@ -325,12 +338,12 @@ namespace SmtpHandler
                             var speaksTls = probe != null && probe.Wait(TimeSpan.FromMilliseconds(200)) && probe.Result;
                             if (speaksTls)
                             {
-                                Stop(SmtpFindingSeverity.Error, "StartTlsOnImplicitTlsPort",
+                                throw Stop(SmtpFindingSeverity.Error, "StartTlsOnImplicitTlsPort",
                                     $"{Endpoint} sent no greeting within {TimeoutText}, but it answers a TLS handshake: it is an implicit-TLS port (SMTPS), which waits for the client to start TLS.",
                                     $"Use -UseTls{(config.TlsMode == SmtpTlsMode.StartTls ? " instead of -UseStartTls" : string.Empty)} (port 465 turns it on by itself). STARTTLS is for ports that greet in plaintext, usually 587 or 25.");
                             }
 
-                            Stop(SmtpFindingSeverity.Error, "NoGreeting",
+                            throw Stop(SmtpFindingSeverity.Error, "NoGreeting",
                                 $"{Endpoint} accepted the TCP connection but sent no greeting within {TimeoutText}.",
                                 "The server may be overloaded, or this is not an SMTP port. An implicit-TLS port (usually 465) also stays silent until the client starts TLS: if this is one, use -UseTls. A slow server may need a longer -Timeout.");
                         }
@@ -354,9 +367,10 @@ namespace SmtpHandler
                 using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 watchdog.CancelAfter(budget);
                 using var registration = watchdog.Token.Register(socket.Dispose);
+                Task? connecting = null;
                 try
                 {
-                    var connecting = socket.ConnectAsync(endpoint);
+                    connecting = socket.ConnectAsync(endpoint);
                     connecting.Wait(watchdog.Token);
                     using var network = new NetworkStream(socket, ownsSocket: false);
                     // The verdict refuses every certificate: this only learns whether one was offered.
@@ -372,13 +386,17 @@ namespace SmtpHandler
                     // Expected: the handshake is refused on purpose, or the port is not TLS.
                 }
 
+                if (connecting != null)
+                {
+                    Observe(connecting);
+                }
+
                 return sawCertificate;
             }
 
             private EhloCapabilities Ehlo()
             {
                 var name = report.EhloName ??= config.LocalDomain ?? DefaultEhloName();
-                log.Step($"EHLO {name}");
                 var started = clock.Elapsed;
                 var reply = Wire.Send("EHLO", $"EHLO {name}");
                 report.EhloTime ??= clock.Elapsed - started;
@@ -401,9 +419,8 @@ namespace SmtpHandler
                     }
                 }
 
-                Stop(SmtpFindingSeverity.Error, "EhloRefused", $"{Endpoint} refused EHLO {name}: {reply}.",
+                throw Stop(SmtpFindingSeverity.Error, "EhloRefused", $"{Endpoint} refused EHLO {name}: {reply}.",
                     "Some servers check the EHLO name: give this machine's fully qualified name with -LocalDomain.");
-                throw new InvalidOperationException("unreachable");
             }
 
             private void Describe(EhloCapabilities capabilities)
@@ -427,21 +444,20 @@ namespace SmtpHandler
                 report.StartTlsOffered = plaintext.StartTls;
                 if (!plaintext.StartTls)
                 {
-                    Stop(SmtpFindingSeverity.Error, "StartTlsNotOffered", $"{Endpoint} does not offer STARTTLS, so sending would stop before anything is sent: the connection would stay plaintext.",
+                    throw Stop(SmtpFindingSeverity.Error, "StartTlsNotOffered", $"{Endpoint} does not offer STARTTLS, so sending would stop before anything is sent: the connection would stay plaintext.",
                         "If the port expects implicit TLS (usually 465), use -UseTls. If the server has no TLS at all, only on a trusted network leave out -UseStartTls.");
                 }
 
-                log.Step("STARTTLS");
                 var reply = Wire.Send("STARTTLS", "STARTTLS");
                 if (reply.Code != 220)
                 {
-                    Stop(SmtpFindingSeverity.Error, "StartTlsFailed", $"{Endpoint} offered STARTTLS but refused it: {reply}.",
+                    throw Stop(SmtpFindingSeverity.Error, "StartTlsFailed", $"{Endpoint} offered STARTTLS but refused it: {reply}.",
                         "The server could not start TLS (often a missing or broken certificate on its side); nothing would be sent in plaintext. Tell its administrator.");
                 }
 
                 if (Wire.HasUnreadData)
                 {
-                    Stop(SmtpFindingSeverity.Error, "StartTlsResponseInjection", $"{Endpoint} sent more data right after its reply to STARTTLS, before TLS began.",
+                    throw Stop(SmtpFindingSeverity.Error, "StartTlsResponseInjection", $"{Endpoint} sent more data right after its reply to STARTTLS, before TLS began.",
                         "Something between here and the server (or the server itself) injects plaintext into the session; do not use this path until it is explained. Implicit TLS (-UseTls, port 465) is not open to this.");
                 }
 
@@ -500,7 +516,7 @@ namespace SmtpHandler
 
                     if (implicitTls && Wire.ServerSpokeSmtpFirst)
                     {
-                        Stop(SmtpFindingSeverity.Error, "ImplicitTlsOnStartTlsPort",
+                        throw Stop(SmtpFindingSeverity.Error, "ImplicitTlsOnStartTlsPort",
                             $"{Endpoint} greeted in plaintext ('{Wire.FirstBytesText.Split('\r', '\n')[0]}') instead of starting TLS: it is a plain SMTP or STARTTLS port, not an implicit-TLS one.",
                             config.Port == SmtpHandlerConfig.ImplicitTlsPort
                                 ? "Port 465 usually means implicit TLS, but this server does not: use its STARTTLS port with -UseStartTls."
@@ -508,13 +524,13 @@ namespace SmtpHandler
                     }
 
                     var why = ex is SmtpWireException wireFailure ? wireFailure.Message : Innermost(ex).Message;
-                    Stop(SmtpFindingSeverity.Error, "TlsHandshakeFailed", $"The TLS handshake ({how}) with {Endpoint} failed: {why}.",
+                    throw Stop(SmtpFindingSeverity.Error, "TlsHandshakeFailed", $"The TLS handshake ({how}) with {Endpoint} failed: {why}.",
                         "The server may offer only TLS 1.0 or 1.1, which SmtpHandler does not use, or want a client certificate (-ClientCertificatePath).");
                 }
                 catch (SmtpWireException ex) when (ex.Failure == WireFailure.TimedOut)
                 {
                     tls.Dispose();
-                    Stop(SmtpFindingSeverity.Error, "TlsHandshakeTimedOut", $"{Endpoint} did not complete the TLS handshake ({how}) within {TimeoutText}.",
+                    throw Stop(SmtpFindingSeverity.Error, "TlsHandshakeTimedOut", $"{Endpoint} did not complete the TLS handshake ({how}) within {TimeoutText}.",
                         implicitTls ? "This may not be an implicit-TLS port: if the server greets in plaintext on another try, use -UseStartTls." : "The server or something in between stalls TLS; try again, or try implicit TLS on port 465.");
                 }
 
@@ -523,7 +539,6 @@ namespace SmtpHandler
                 report.TlsProtocol = ProtocolName(tls.SslProtocol);
                 report.CipherSuite = CipherSuite(tls);
                 Wire.Note($"TLS {report.TlsProtocol} {report.CipherSuite}");
-                log.Step($"TLS {report.TlsProtocol}, {report.CipherSuite}");
                 Wire.Secure(tls);
                 CertificateFindings();
             }
@@ -660,7 +675,6 @@ namespace SmtpHandler
                         "Use TLS for logins whenever the server offers it.");
                 }
 
-                log.Step($"AUTH {mechanism} as {config.UserName}");
                 var sasl = SaslMechanism.Create(mechanism, new NetworkCredential(config.UserName, config.Password))
                     ?? throw new InvalidOperationException($"MailKit has no {mechanism} implementation.");
                 Login(sasl, "Check the user name and password. Many providers want an app password (or OAuth) rather than the account's password, and some want SMTP AUTH enabled per mailbox.");
@@ -710,7 +724,6 @@ namespace SmtpHandler
                     Add(SmtpFindingSeverity.Warning, "AccessTokenExpired", $"The access token from {source.Description} expired at {expires.ToUniversalTime():yyyy-MM-dd HH:mm} UTC.", "Get a fresh token.");
                 }
 
-                log.Step($"AUTH XOAUTH2 as {config.UserName}");
                 Login(new SaslMechanismOAuth2(config.UserName!, token.AccessToken),
                     "The token may be expired, for another user, or lack the SMTP.Send (Microsoft 365) or mail.google.com (Gmail) permission.");
             }
@@ -763,7 +776,6 @@ namespace SmtpHandler
                 }
 
                 var sender = envelope.From ?? (config.DefaultFrom == null ? string.Empty : MailAddressParser.Parse(config.DefaultFrom, "DefaultFrom").Address);
-                log.Step($"MAIL FROM:<{sender}>");
                 var mail = Wire.Send("MAIL FROM", $"MAIL FROM:<{sender}>");
                 report.Sender = new SmtpAddressCheck(sender, mail.IsSuccess, mail.Code, mail.Text);
                 if (!mail.IsSuccess)
@@ -779,7 +791,6 @@ namespace SmtpHandler
                     var checks = new List<SmtpAddressCheck>();
                     foreach (var to in envelope.To)
                     {
-                        log.Step($"RCPT TO:<{to}>");
                         var rcpt = Wire.Send("RCPT TO", $"RCPT TO:<{to}>");
                         checks.Add(new SmtpAddressCheck(to, rcpt.IsSuccess, rcpt.Code, rcpt.Text));
                         if (!rcpt.IsSuccess)
@@ -867,10 +878,11 @@ namespace SmtpHandler
                 log.Step($"{severity} {id}: {message}");
             }
 
-            private void Stop(SmtpFindingSeverity severity, string id, string message, string? advice = null)
+            /// <summary>Records a finding that ends the diagnosis; the caller throws what this returns.</summary>
+            private StopDiagnosis Stop(SmtpFindingSeverity severity, string id, string message, string? advice = null)
             {
                 Add(severity, id, message, advice);
-                throw new StopDiagnosis();
+                return new StopDiagnosis();
             }
 
             private static void Observe(Task task) => task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);

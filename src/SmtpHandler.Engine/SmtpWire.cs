@@ -131,7 +131,7 @@ namespace SmtpHandler
             {
                 return socket.Poll((int)Math.Max(1, limit.TotalMilliseconds * 1000), SelectMode.SelectRead);
             }
-            catch (SocketException ex)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
                 Broken = true;
                 throw new SmtpWireException(WireFailure.Closed, "greeting", ex.Message, ex);
