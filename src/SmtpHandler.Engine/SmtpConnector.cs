@@ -66,13 +66,14 @@ namespace SmtpHandler
                 _ => SecureSocketOptions.None,
             };
             log.Step($"Connecting to {Endpoint} ({Describe(config.TlsMode)})");
+            trust.BeginConnection();
             try
             {
                 client.Connect(config.SmtpServer, config.Port, options, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                throw TranslateConnectFailure(ex);
+                throw trust.Explain(TranslateConnectFailure(ex));
             }
 
             if (config.TlsMode != SmtpTlsMode.None && !client.IsEncrypted)
@@ -223,7 +224,7 @@ namespace SmtpHandler
                         return new SmtpHandlerException(
                             "CertificateUntrusted",
                             SmtpFailureKind.CertificateUntrusted,
-                            $"The certificate of {Endpoint} is not trusted: {trust.LastFailure}. For a private CA or a self-signed server certificate, give its file with -TrustedCertificatePath; for a name mismatch, connect with the name the certificate was issued to.",
+                            $"The certificate of {Endpoint} is not trusted: {trust.LastFailure}. {trust.LastAdvice}",
                             config.SmtpServer,
                             ex);
                     }

@@ -70,7 +70,10 @@ namespace SmtpHandler
         /// <summary>When set, messages are written here as .eml files instead of being sent.</summary>
         public string? PickupDirectory { get; init; }
 
-        /// <summary>Certificates (CA roots, intermediates or pinned server certificates) the server chain may build to.</summary>
+        /// <summary>
+        /// Certificates (CA roots, intermediates or pinned server certificates) the server chain must build to.
+        /// When given, they replace the operating system's trust store; see <see cref="TlsTrust"/> for the policy.
+        /// </summary>
         public IReadOnlyList<string> TrustedCertificatePaths { get; init; } = Array.Empty<string>();
 
         public string? ClientCertificatePath { get; init; }
@@ -168,20 +171,18 @@ namespace SmtpHandler
                 throw Invalid(nameof(PickupDirectory), PickupDirectory, $"The pickup directory '{PickupDirectory}' does not exist.");
             }
 
-            foreach (var path in TrustedCertificatePaths)
+            if (ClientCertificatePath == null && ClientCertificateKeyPath != null)
             {
-                RequireFile(nameof(TrustedCertificatePaths), path);
+                throw Invalid(CertificateFiles.KeyParameter, ClientCertificateKeyPath, $"A private key needs its certificate: give it with -{CertificateFiles.ClientParameter}.");
             }
 
-            if (ClientCertificatePath != null)
+            if (ClientCertificatePath == null && ClientCertificatePassword != null)
             {
-                RequireFile(nameof(ClientCertificatePath), ClientCertificatePath);
+                throw Invalid(CertificateFiles.PasswordParameter, null, $"A certificate password needs a certificate: give it with -{CertificateFiles.ClientParameter}.");
             }
 
-            if (ClientCertificateKeyPath != null)
-            {
-                RequireFile(nameof(ClientCertificateKeyPath), ClientCertificateKeyPath);
-            }
+            // Every certificate file is read now, so a bad one fails here (InvalidCertificateFile), not at send time.
+            TlsTrust.CheckFiles(this);
 
             ValidateOAuth();
 
@@ -239,14 +240,6 @@ namespace SmtpHandler
                     $"An OAuth access token would be sent unencrypted to {SmtpServer}:{Port}. Tokens are only ever sent over TLS, even with -AllowUnencryptedAuthentication: " +
                     "use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
                     SmtpServer) { ParameterName = "OAuthUserName" };
-            }
-        }
-
-        private static void RequireFile(string parameter, string path)
-        {
-            if (!File.Exists(path))
-            {
-                throw Invalid(parameter, path, $"The certificate file '{path}' does not exist.");
             }
         }
 

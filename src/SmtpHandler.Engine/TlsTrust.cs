@@ -1,68 +1,391 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace SmtpHandler
 {
+    /// <summary>Why a server certificate was refused.</summary>
+    public enum TlsTrustFailure
+    {
+        None,
+
+        /// <summary>The server sent no certificate.</summary>
+        NoCertificate,
+
+        /// <summary>The chain does not end at a trusted certificate (the OS store, or the -TrustedCertificatePath files).</summary>
+        UntrustedRoot,
+
+        /// <summary>The certificate is not issued to the name the client connected to.</summary>
+        NameMismatch,
+
+        /// <summary>A certificate of the chain is past its end date.</summary>
+        Expired,
+
+        /// <summary>A certificate of the chain is not valid yet.</summary>
+        NotYetValid,
+
+        /// <summary>A certificate of the chain was revoked by its issuer.</summary>
+        Revoked,
+
+        /// <summary>Revocation was to be checked (CheckCertificateRevocation) and could not be.</summary>
+        RevocationUnknown,
+
+        /// <summary>Anything else wrong with the chain: a bad signature, wrong key usage, bad constraints.</summary>
+        InvalidChain,
+    }
+
     /// <summary>
     /// Decides whether a server certificate is trusted, and supplies the client certificate.
-    /// With no trusted certificate files, the operating system's verdict stands; with them, a chain that
-    /// builds to (or contains) one of those certificates is trusted too.
     /// </summary>
+    /// <remarks>
+    /// The trust policy:
+    /// <list type="bullet">
+    /// <item>Without <see cref="SmtpHandlerConfig.TrustedCertificatePaths"/>, the operating system decides
+    /// (its trust store, its revocation checking when <see cref="SmtpHandlerConfig.CheckCertificateRevocation"/>
+    /// is on); this class only explains a refusal.</item>
+    /// <item>With trusted files, they REPLACE the operating system's store (they are not added to it): the
+    /// server's chain must reach one of them. That may be a CA root, an intermediate (the chain above it
+    /// does not matter), or the server's own certificate pinned (self-signed or not). A certificate the OS
+    /// would trust but that does not reach one of the files is refused: what the user named is exactly
+    /// what is trusted, the same on every machine.</item>
+    /// <item>Always, with or without files: the host name must match (a name mismatch is never
+    /// accepted), and every certificate from the server's up to and including the trusted one must be
+    /// within its validity dates.</item>
+    /// <item>Revocation only with <see cref="SmtpHandlerConfig.CheckCertificateRevocation"/> (default off,
+    /// like .NET's SslStream): then a revoked certificate, or one whose status can't be learned, below the
+    /// trusted one is refused. The trusted certificate itself is not revocation-checked (like a root).</item>
+    /// <item>There is no way to switch verification off.</item>
+    /// </list>
+    /// The custom chain is built with <see cref="X509ChainPolicy.ExtraStore"/> and
+    /// <see cref="X509VerificationFlags.AllowUnknownCertificateAuthority"/>, then the anchor is checked
+    /// here: X509ChainPolicy.CustomTrustStore does not exist on .NET Framework 4.7.2.
+    /// </remarks>
     internal sealed class TlsTrust
     {
-        private readonly List<X509Certificate2> anchors;
+        private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+        private readonly SmtpHandlerConfig config;
+        private readonly Lazy<X509Certificate2Collection?> anchors;
+        private readonly Lazy<X509CertificateCollection?> clientCertificates;
 
-        private TlsTrust(List<X509Certificate2> anchors)
+        private TlsTrust(SmtpHandlerConfig config)
         {
-            this.anchors = anchors;
+            this.config = config;
+            anchors = new Lazy<X509Certificate2Collection?>(LoadAnchors);
+            clientCertificates = new Lazy<X509CertificateCollection?>(LoadClientCertificate);
         }
 
         /// <summary>Why the last certificate was refused, in words a user can act on.</summary>
         public string? LastFailure { get; private set; }
 
-        public X509CertificateCollection? ClientCertificates { get; private set; }
+        /// <summary>What to do about <see cref="LastFailure"/>: which parameter, which name.</summary>
+        public string? LastAdvice { get; private set; }
 
-        public static TlsTrust Create(SmtpHandlerConfig config) =>
-            new(config.TrustedCertificatePaths.Select(path => new X509Certificate2(path)).ToList());
+        public TlsTrustFailure LastFailureKind { get; private set; }
+
+        /// <summary>The certificate the server presented last (accepted or not), for diagnostics.</summary>
+        public X509Certificate2? LastServerCertificate { get; private set; }
+
+        /// <summary>
+        /// The client certificate with its key, or null. Read from its files on first use (a file that
+        /// disappeared since the configuration was made throws <see cref="SmtpHandlerException"/>).
+        /// </summary>
+        public X509CertificateCollection? ClientCertificates => clientCertificates.Value;
+
+        /// <summary>Whether the trusted files replace the operating system's store.</summary>
+        public bool HasCustomTrust => config.TrustedCertificatePaths.Count > 0;
+
+        public static TlsTrust Create(SmtpHandlerConfig config) => new(config);
+
+        /// <summary>Reads every certificate file of <paramref name="config"/>; throws InvalidCertificateFile naming the parameter.</summary>
+        public static void CheckFiles(SmtpHandlerConfig config)
+        {
+            foreach (var path in config.TrustedCertificatePaths)
+            {
+                CertificateFiles.LoadTrusted(path);
+            }
+
+            if (config.ClientCertificatePath != null)
+            {
+                CertificateFiles.LoadClient(config.ClientCertificatePath, config.ClientCertificateKeyPath, config.ClientCertificatePassword).Dispose();
+            }
+        }
+
+        /// <summary>Whether the server's certificate was accepted during the current connection attempt.</summary>
+        public bool ServerCertificateAccepted { get; private set; }
+
+        /// <summary>Forgets what the previous connection attempt learned.</summary>
+        public void BeginConnection()
+        {
+            ServerCertificateAccepted = false;
+            LastFailure = null;
+            LastAdvice = null;
+            LastFailureKind = TlsTrustFailure.None;
+        }
+
+        /// <summary>
+        /// Adds a hint to a connection failure that came after this side accepted the server's certificate,
+        /// before SMTP could go on: the server broke off the TLS session from its side. The usual cause is a
+        /// server that requires a client certificate (with TLS 1.3 a client learns of that refusal only after
+        /// its own handshake has completed). Any other failure passes unchanged.
+        /// </summary>
+        public SmtpHandlerException Explain(SmtpHandlerException failure)
+        {
+            if (!ServerCertificateAccepted || failure.Kind == SmtpFailureKind.CertificateUntrusted)
+            {
+                return failure;
+            }
+
+            var presented = clientCertificates.IsValueCreated ? clientCertificates.Value : null;
+            var hint = presented == null || presented.Count == 0
+                ? " The server broke off right after the TLS handshake: if it requires a client certificate, give one with -ClientCertificatePath."
+                : $" The server broke off right after the TLS handshake: it may have refused the client certificate '{presented[0].Subject}' given with -ClientCertificatePath (does the server trust its issuer?).";
+            return new SmtpHandlerException(failure.ErrorId, failure.Kind, failure.Message + hint, failure.Target, failure.InnerException)
+            {
+                ParameterName = failure.ParameterName,
+                Transient = failure.Transient,
+            };
+        }
 
         public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
             LastFailure = null;
-            if (errors == SslPolicyErrors.None)
+            LastAdvice = null;
+            LastFailureKind = TlsTrustFailure.None;
+            ServerCertificateAccepted = Check(certificate, chain, errors);
+            return ServerCertificateAccepted;
+        }
+
+        private bool Check(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            if (certificate == null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+            {
+                return Refuse(TlsTrustFailure.NoCertificate, "the server sent no certificate", "The server must present a certificate for TLS.");
+            }
+
+            var leaf = new X509Certificate2(certificate.GetRawCertData());
+            LastServerCertificate = leaf;
+            var problems = new List<(TlsTrustFailure Kind, string Reason, string Advice)>();
+            X509Certificate2Collection? trusted;
+            try
+            {
+                trusted = anchors.Value;
+            }
+            catch (SmtpHandlerException ex)
+            {
+                return Refuse(TlsTrustFailure.UntrustedRoot, ex.Message, "Give readable certificate files with -TrustedCertificatePath.");
+            }
+
+            if (trusted == null)
+            {
+                if (errors == SslPolicyErrors.None)
+                {
+                    return true;
+                }
+
+                if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+                {
+                    problems.AddRange(SystemChainProblems(leaf, chain));
+                }
+            }
+            else
+            {
+                problems.AddRange(CustomChainProblems(leaf, chain, trusted));
+            }
+
+            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+            {
+                problems.Add(NameMismatch(leaf));
+            }
+
+            if (problems.Count == 0)
             {
                 return true;
             }
 
-            if (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate != null && anchors.Count > 0 && BuildsToAnchor(certificate))
+            var distinct = problems.GroupBy(p => p.Reason).Select(g => g.First()).ToList();
+            return Refuse(
+                distinct[0].Kind,
+                string.Join("; ", distinct.Select(p => p.Reason)),
+                string.Join(" ", distinct.Select(p => p.Advice).Distinct()));
+        }
+
+        /// <summary>Explains the operating system's refusal from the chain it built.</summary>
+        private IEnumerable<(TlsTrustFailure, string, string)> SystemChainProblems(X509Certificate2 leaf, X509Chain? chain)
+        {
+            var elements = chain?.ChainElements.Cast<X509ChainElement>().ToList() ?? new List<X509ChainElement>();
+            var found = false;
+            for (var i = 0; i < elements.Count; i++)
             {
-                return true;
+                foreach (var status in elements[i].ChainElementStatus)
+                {
+                    if (Describe(status, elements[i].Certificate, untrustedMeansRoot: true) is { } problem)
+                    {
+                        found = true;
+                        yield return problem;
+                    }
+                }
             }
 
-            LastFailure = errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)
-                ? "the certificate's name does not match the server name"
-                : errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)
-                    ? "the server sent no certificate"
-                    : "the certificate chain does not build to a trusted root";
+            if (chain != null)
+            {
+                // Some platforms report a partial chain only for the whole chain, not on an element.
+                foreach (var status in chain.ChainStatus)
+                {
+                    var last = elements.Count > 0 ? elements[elements.Count - 1].Certificate : leaf;
+                    if (Describe(status, last, untrustedMeansRoot: true) is { } problem)
+                    {
+                        found = true;
+                        yield return problem;
+                    }
+                }
+            }
+
+            if (!found)
+            {
+                yield return (TlsTrustFailure.UntrustedRoot, $"the operating system does not trust the chain of '{leaf.Subject}'", UntrustedAdvice());
+            }
+        }
+
+        /// <summary>Builds the chain towards the trusted files and checks it up to the first of them.</summary>
+        private IEnumerable<(TlsTrustFailure, string, string)> CustomChainProblems(X509Certificate2 leaf, X509Chain? serverChain, X509Certificate2Collection trusted)
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.ExtraStore.AddRange(trusted);
+            if (serverChain != null)
+            {
+                // Intermediates the server sent (the platform's chain holds them); the anchor is decided below, not by them.
+                chain.ChainPolicy.ExtraStore.AddRange(serverChain.ChainPolicy.ExtraStore);
+                foreach (var element in serverChain.ChainElements.Cast<X509ChainElement>().Skip(1))
+                {
+                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+
+            chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
+            chain.ChainPolicy.RevocationMode = config.CheckCertificateRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+            chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
+            chain.ChainPolicy.VerificationTime = DateTime.Now;
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
+
+            // Build's verdict is not used: with AllowUnknownCertificateAuthority it differs between platforms.
+            chain.Build(leaf);
+            var elements = chain.ChainElements.Cast<X509ChainElement>().ToList();
+            var anchor = elements.FindIndex(e => trusted.Cast<X509Certificate2>().Any(t => t.RawData.SequenceEqual(e.Certificate.RawData)));
+            if (anchor < 0)
+            {
+                var top = elements.Count > 0 ? elements[elements.Count - 1].Certificate : leaf;
+                yield return (
+                    TlsTrustFailure.UntrustedRoot,
+                    $"{ChainEnd(top)} is none of the certificates given with -TrustedCertificatePath (untrusted root; those files replace the operating system's store)",
+                    $"Give the certificate of the CA that issued '{leaf.Subject}' (or the server's own certificate, to pin it) with -TrustedCertificatePath.");
+                yield break;
+            }
+
+            for (var i = 0; i <= anchor; i++)
+            {
+                foreach (var status in elements[i].ChainElementStatus)
+                {
+                    if (i == anchor && IsRevocationStatus(status.Status))
+                    {
+                        continue;
+                    }
+
+                    if (Describe(status, elements[i].Certificate, untrustedMeansRoot: false) is { } problem)
+                    {
+                        yield return problem;
+                    }
+                }
+            }
+        }
+
+        private (TlsTrustFailure, string, string)? Describe(X509ChainStatus status, X509Certificate2 certificate, bool untrustedMeansRoot)
+        {
+            var subject = $"'{certificate.Subject}'";
+            switch (status.Status)
+            {
+                case X509ChainStatusFlags.NoError:
+                    return null;
+                case X509ChainStatusFlags.UntrustedRoot:
+                case X509ChainStatusFlags.PartialChain:
+                    return untrustedMeansRoot
+                        ? (TlsTrustFailure.UntrustedRoot, $"{ChainEnd(certificate)} is not trusted by the operating system (untrusted root)", UntrustedAdvice())
+                        : null;
+                case X509ChainStatusFlags.NotTimeValid:
+                    var now = DateTime.Now;
+                    return certificate.NotAfter < now
+                        ? (TlsTrustFailure.Expired, $"the certificate {subject} expired on {Utc(certificate.NotAfter)}", "The server's certificate must be renewed: an expired certificate is never accepted.")
+                        : (TlsTrustFailure.NotYetValid, $"the certificate {subject} is not valid before {Utc(certificate.NotBefore)}", "Check the clock of this computer and of the server.");
+                case X509ChainStatusFlags.Revoked:
+                    return (TlsTrustFailure.Revoked, $"the certificate {subject} has been revoked by its issuer", "The server needs a new certificate.");
+                case X509ChainStatusFlags.RevocationStatusUnknown:
+                case X509ChainStatusFlags.OfflineRevocation:
+                    return (
+                        TlsTrustFailure.RevocationUnknown,
+                        $"the revocation status of {subject} could not be checked",
+                        "Revocation is checked because of -CheckCertificateRevocation: make the issuer's CRL or OCSP responder reachable, or leave that switch out.");
+                case X509ChainStatusFlags.NotValidForUsage:
+                    return (TlsTrustFailure.InvalidChain, $"the certificate {subject} is not valid for server authentication", "The server needs a certificate issued for TLS server authentication.");
+                default:
+                    var info = string.IsNullOrWhiteSpace(status.StatusInformation) ? status.Status.ToString() : status.StatusInformation.Trim();
+                    return (TlsTrustFailure.InvalidChain, $"the certificate {subject} is not valid ({info})", "The server's certificate chain must be fixed.");
+            }
+        }
+
+        private (TlsTrustFailure, string, string) NameMismatch(X509Certificate2 leaf)
+        {
+            var names = leaf.Extensions["2.5.29.17"]?.Format(false);
+            var issuedTo = string.IsNullOrWhiteSpace(names) ? leaf.GetNameInfo(X509NameType.SimpleName, false) : names!.Trim();
+            return (
+                TlsTrustFailure.NameMismatch,
+                $"the certificate is issued to {issuedTo}, not to '{config.SmtpServer}' (name mismatch)",
+                $"Connect with a name the certificate was issued to (-SmtpServer), or have the server's certificate reissued for '{config.SmtpServer}'.");
+        }
+
+        /// <summary>The top of a chain in words: its self-signed root, or the issuer that could not be found.</summary>
+        private static string ChainEnd(X509Certificate2 top) =>
+            top.SubjectName.RawData.SequenceEqual(top.IssuerName.RawData)
+                ? $"its root '{top.Subject}'"
+                : $"its issuer '{top.Issuer}'";
+
+        private string UntrustedAdvice() =>
+            "For a private CA or a self-signed server certificate, give its certificate file with -TrustedCertificatePath.";
+
+        private static bool IsRevocationStatus(X509ChainStatusFlags flags) =>
+            flags == X509ChainStatusFlags.RevocationStatusUnknown || flags == X509ChainStatusFlags.OfflineRevocation || flags == X509ChainStatusFlags.Revoked;
+
+        private static string Utc(DateTime local) => local.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+        private bool Refuse(TlsTrustFailure kind, string reason, string advice)
+        {
+            LastFailureKind = kind;
+            LastFailure = reason;
+            LastAdvice = advice;
             return false;
         }
 
-        private bool BuildsToAnchor(X509Certificate certificate)
+        private X509Certificate2Collection? LoadAnchors()
         {
-            using var leaf = new X509Certificate2(certificate);
-            using var custom = new X509Chain();
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            custom.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
-            custom.ChainPolicy.ExtraStore.AddRange(anchors.ToArray());
-            if (!custom.Build(leaf) &&
-                custom.ChainStatus.Any(s => s.Status != X509ChainStatusFlags.UntrustedRoot && s.Status != X509ChainStatusFlags.PartialChain))
+            if (config.TrustedCertificatePaths.Count == 0)
             {
-                return false;
+                return null;
             }
 
-            var thumbprints = new HashSet<string>(anchors.Select(a => a.Thumbprint));
-            return custom.ChainElements.Cast<X509ChainElement>().Any(e => thumbprints.Contains(e.Certificate.Thumbprint));
+            var all = new X509Certificate2Collection();
+            foreach (var path in config.TrustedCertificatePaths)
+            {
+                all.AddRange(CertificateFiles.LoadTrusted(path));
+            }
+
+            return all;
         }
+
+        private X509CertificateCollection? LoadClientCertificate() =>
+            config.ClientCertificatePath == null
+                ? null
+                : new X509CertificateCollection { CertificateFiles.LoadClient(config.ClientCertificatePath, config.ClientCertificateKeyPath, config.ClientCertificatePassword) };
     }
 }

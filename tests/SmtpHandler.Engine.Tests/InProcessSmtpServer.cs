@@ -58,7 +58,11 @@ namespace SmtpHandler.Tests
             services.Add(new Store(this, acceptData));
             var server = new SmtpServer.SmtpServer(options, services);
             // A session counts once it says something: the start-up probe below only connects.
-            server.SessionCreated += (_, e) => e.Context.CommandExecuting += (_, _) => sessions.TryAdd(e.Context.SessionId.ToString(), 0);
+            server.SessionCreated += (_, e) => e.Context.CommandExecuting += (_, c) =>
+            {
+                sessions.TryAdd(e.Context.SessionId.ToString(), 0);
+                Commands.Enqueue(c.Command.Name);
+            };
             running = server.StartAsync(stop.Token);
             WaitUntilListening();
         }
@@ -68,6 +72,9 @@ namespace SmtpHandler.Tests
         public ConcurrentQueue<ReceivedTransaction> Transactions { get; } = new();
 
         public int SessionCount => sessions.Count;
+
+        /// <summary>The name of every command the server executed (EHLO, MAIL, RCPT, AUTH...), in order.</summary>
+        public ConcurrentQueue<string> Commands { get; } = new();
 
         public async ValueTask DisposeAsync()
         {

@@ -1,0 +1,378 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Pkcs;
+using Org.BouncyCastle.Security;
+using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
+using BcCertificateParser = Org.BouncyCastle.X509.X509CertificateParser;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// Reads the certificate files a configuration names: trusted certificates (PEM, also bundles; DER;
+    /// PKCS#12 without a password) and the client certificate (PKCS#12 with its password, or a PEM/DER
+    /// certificate with a PEM private key). The format is told from the content, not the extension.
+    /// Every problem is an <see cref="SmtpHandlerException"/> <c>InvalidCertificateFile</c> naming the
+    /// parameter; no secret (password, key material) ever appears in a message.
+    /// </summary>
+    /// <remarks>
+    /// Only APIs that .NET Framework 4.7.2 also has: no CreateFromPemFile, no CopyWithPrivateKey. A PEM
+    /// private key is parsed with BouncyCastle (a MailKit dependency) and joined to its certificate in an
+    /// in-memory PKCS#12, which every runtime can load as an <see cref="X509Certificate2"/>.
+    /// </remarks>
+    internal static class CertificateFiles
+    {
+        public const string ErrorId = "InvalidCertificateFile";
+        public const string TrustedParameter = "TrustedCertificatePath";
+        public const string ClientParameter = "ClientCertificatePath";
+        public const string KeyParameter = "ClientCertificateKeyPath";
+        public const string PasswordParameter = "ClientCertificatePassword";
+
+        private static readonly Regex PemBlock = new(
+            @"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----",
+            RegexOptions.Singleline | RegexOptions.CultureInvariant);
+
+        /// <summary>The certificates of one trusted file, without private keys (they are never needed to trust).</summary>
+        public static X509Certificate2Collection LoadTrusted(string path)
+        {
+            var bytes = Read(TrustedParameter, path);
+            var result = new X509Certificate2Collection();
+            if (IsPem(bytes))
+            {
+                foreach (var der in PemCertificates(TrustedParameter, path, bytes))
+                {
+                    result.Add(Certificate(TrustedParameter, path, der));
+                }
+
+                return result;
+            }
+
+            switch (ContentType(bytes))
+            {
+                case X509ContentType.Cert:
+                    result.Add(Certificate(TrustedParameter, path, bytes));
+                    return result;
+                case X509ContentType.Pkcs12:
+                case X509ContentType.Pkcs7:
+                    var imported = new X509Certificate2Collection();
+                    try
+                    {
+                        imported.Import(bytes, null, X509KeyStorageFlags.DefaultKeySet);
+                    }
+                    catch (CryptographicException)
+                    {
+                        throw Fail(TrustedParameter, path, $"The file '{path}' could not be opened without a password. A trusted certificate needs no password: export the CA (or server) certificate alone as .cer or .pem.");
+                    }
+
+                    foreach (var certificate in imported)
+                    {
+                        // Keep the public certificate only: a private key in the file has no part in trust.
+                        result.Add(new X509Certificate2(certificate.RawData));
+                        certificate.Dispose();
+                    }
+
+                    if (result.Count == 0)
+                    {
+                        throw Fail(TrustedParameter, path, $"The file '{path}' holds no certificate.");
+                    }
+
+                    return result;
+                default:
+                    throw Fail(TrustedParameter, path, $"The file '{path}' is not a certificate: expected PEM (-----BEGIN CERTIFICATE-----), DER (.cer/.crt) or PKCS#12 (.pfx/.p12).");
+            }
+        }
+
+        /// <summary>The client certificate with its private key, ready for TLS.</summary>
+        public static X509Certificate2 LoadClient(string certificatePath, string? keyPath, SecureString? password)
+        {
+            var bytes = Read(ClientParameter, certificatePath);
+            if (!IsPem(bytes) && ContentType(bytes) == X509ContentType.Pkcs12)
+            {
+                if (keyPath != null)
+                {
+                    throw Fail(KeyParameter, keyPath, $"'{certificatePath}' is a PKCS#12 (.pfx/.p12) file that carries its own private key: leave out -{KeyParameter}.");
+                }
+
+                return LoadPfx(certificatePath, bytes, password);
+            }
+
+            List<byte[]> certificates;
+            if (IsPem(bytes))
+            {
+                certificates = PemCertificates(ClientParameter, certificatePath, bytes).ToList();
+            }
+            else if (ContentType(bytes) == X509ContentType.Cert)
+            {
+                certificates = new List<byte[]> { bytes };
+            }
+            else
+            {
+                throw Fail(ClientParameter, certificatePath, $"The file '{certificatePath}' is not a certificate: expected PKCS#12 (.pfx/.p12), or a PEM or DER certificate with -{KeyParameter}.");
+            }
+
+            string keySource;
+            byte[] keyBytes;
+            if (keyPath != null)
+            {
+                keySource = keyPath;
+                keyBytes = Read(KeyParameter, keyPath);
+            }
+            else if (IsPem(bytes) && PemBlocks(bytes).Any(b => b.Label.EndsWith("PRIVATE KEY", StringComparison.Ordinal)))
+            {
+                keySource = certificatePath;
+                keyBytes = bytes;
+            }
+            else
+            {
+                throw Fail(KeyParameter, certificatePath, $"'{certificatePath}' holds a certificate without its private key: give the key file with -{KeyParameter}, or use a .pfx/.p12 file.");
+            }
+
+            var key = ReadPrivateKey(keySource, keyBytes, password);
+            var parser = new BcCertificateParser();
+            var chain = certificates.Select(der => ParseBc(certificatePath, parser, der)).ToList();
+            var leaf = chain.FirstOrDefault(c => Matches(key, c.GetPublicKey()));
+            if (leaf == null)
+            {
+                throw Fail(KeyParameter, keySource, $"The private key in '{keySource}' does not belong to the certificate in '{certificatePath}'.");
+            }
+
+            chain.Remove(leaf);
+            chain.Insert(0, leaf);
+            return JoinInMemory(certificatePath, key, chain);
+        }
+
+        private static X509Certificate2 LoadPfx(string path, byte[] bytes, SecureString? password)
+        {
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = password != null
+                    ? new X509Certificate2(bytes, password, X509KeyStorageFlags.UserKeySet)
+                    : new X509Certificate2(bytes, (string?)null, X509KeyStorageFlags.UserKeySet);
+            }
+            catch (CryptographicException)
+            {
+                throw password == null
+                    ? Fail(PasswordParameter, path, $"'{path}' is protected by a password: give it with -{PasswordParameter}.")
+                    : Fail(PasswordParameter, path, $"'{path}' could not be opened: the password given with -{PasswordParameter} is wrong, or the file is damaged.");
+            }
+
+            if (!certificate.HasPrivateKey)
+            {
+                certificate.Dispose();
+                throw Fail(ClientParameter, path, $"'{path}' holds no private key: a client certificate needs one.");
+            }
+
+            return certificate;
+        }
+
+        private static AsymmetricKeyParameter ReadPrivateKey(string path, byte[] bytes, SecureString? password)
+        {
+            if (!IsPem(bytes))
+            {
+                throw Fail(KeyParameter, path, $"'{path}' is not a PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY).");
+            }
+
+            var encrypted = PemBlocks(bytes).Any(b => b.Label == "ENCRYPTED PRIVATE KEY" || b.Text.Contains("Proc-Type: 4,ENCRYPTED"));
+            if (encrypted && password == null)
+            {
+                throw Fail(PasswordParameter, path, $"The private key in '{path}' is encrypted: give its password with -{PasswordParameter}.");
+            }
+
+            try
+            {
+                using var reader = new PemReader(new StringReader(Encoding.ASCII.GetString(bytes)), password == null ? null : new SecurePasswordFinder(password));
+                object? item;
+                while ((item = reader.ReadObject()) != null)
+                {
+                    switch (item)
+                    {
+                        case AsymmetricCipherKeyPair pair:
+                            return Supported(path, pair.Private);
+                        case AsymmetricKeyParameter { IsPrivate: true } single:
+                            return Supported(path, single);
+                    }
+                }
+            }
+            catch (SmtpHandlerException)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is IOException || ex is InvalidCipherTextException || ex is PemException || ex is ArgumentException || ex is InvalidCastException || ex is Org.BouncyCastle.OpenSsl.PasswordException)
+            {
+                throw encrypted
+                    ? Fail(PasswordParameter, path, $"The private key in '{path}' could not be decrypted: the password given with -{PasswordParameter} is wrong, or the key is damaged.")
+                    : Fail(KeyParameter, path, $"The private key in '{path}' could not be read: {ex.GetType().Name}.");
+            }
+
+            throw Fail(KeyParameter, path, $"'{path}' holds no private key.");
+        }
+
+        private static AsymmetricKeyParameter Supported(string path, AsymmetricKeyParameter key) =>
+            key is RsaKeyParameters || key is ECPrivateKeyParameters
+                ? key
+                : throw Fail(KeyParameter, path, $"The private key in '{path}' is neither RSA nor EC; only those are supported for client certificates.");
+
+        private static bool Matches(AsymmetricKeyParameter privateKey, AsymmetricKeyParameter publicKey) => (privateKey, publicKey) switch
+        {
+            (RsaPrivateCrtKeyParameters rsa, RsaKeyParameters pub) => rsa.Modulus.Equals(pub.Modulus) && rsa.PublicExponent.Equals(pub.Exponent),
+            (RsaKeyParameters rsa, RsaKeyParameters pub) => rsa.Modulus.Equals(pub.Modulus),
+            (ECPrivateKeyParameters ec, ECPublicKeyParameters pub) => ec.Parameters.G.Multiply(ec.D).Normalize().Equals(pub.Q.Normalize()),
+            _ => false,
+        };
+
+        /// <summary>Joins key and chain in a PKCS#12 held only in memory, protected by a throw-away password.</summary>
+        private static X509Certificate2 JoinInMemory(string path, AsymmetricKeyParameter key, IReadOnlyList<BcCertificate> chain)
+        {
+            var random = new SecureRandom();
+            var transient = new char[32];
+            const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+            for (var i = 0; i < transient.Length; i++)
+            {
+                transient[i] = alphabet[random.Next(alphabet.Length)];
+            }
+
+            // 3DES for key and certificates: every runtime (and OpenSSL 3 without its legacy provider) reads it.
+            var store = new Pkcs12StoreBuilder()
+                .SetUseDerEncoding(true)
+                .SetKeyAlgorithm(PkcsObjectIdentifiers.PbeWithShaAnd3KeyTripleDesCbc)
+                .SetCertAlgorithm(PkcsObjectIdentifiers.PbeWithShaAnd3KeyTripleDesCbc)
+                .Build();
+            store.SetKeyEntry("client", new AsymmetricKeyEntry(key), chain.Select(c => new X509CertificateEntry(c)).ToArray());
+            using var buffer = new MemoryStream();
+            store.Save(buffer, transient, random);
+            var pfx = buffer.ToArray();
+            var password = new string(transient);
+            Array.Clear(transient, 0, transient.Length);
+            try
+            {
+                return new X509Certificate2(pfx, password, X509KeyStorageFlags.UserKeySet);
+            }
+            catch (CryptographicException ex)
+            {
+                throw Fail(ClientParameter, path, $"The certificate in '{path}' and its private key could not be joined: {ex.Message}");
+            }
+            finally
+            {
+                Array.Clear(pfx, 0, pfx.Length);
+            }
+        }
+
+        private static byte[] Read(string parameter, string path)
+        {
+            try
+            {
+                return File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException || ex is SecurityException)
+            {
+                var why = ex is FileNotFoundException || ex is DirectoryNotFoundException ? "does not exist" : $"cannot be read ({ex.Message})";
+                throw Fail(parameter, path, $"The certificate file '{path}' {why}.");
+            }
+        }
+
+        private static bool IsPem(byte[] bytes) => Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 64 * 1024)).Contains("-----BEGIN ");
+
+        private static IEnumerable<(string Label, string Text)> PemBlocks(byte[] bytes) =>
+            PemBlock.Matches(Encoding.ASCII.GetString(bytes)).Cast<Match>().Select(m => (m.Groups[1].Value, m.Groups[2].Value));
+
+        private static IEnumerable<byte[]> PemCertificates(string parameter, string path, byte[] bytes)
+        {
+            var blocks = PemBlocks(bytes).ToList();
+            var certificates = blocks.Where(b => b.Label == "CERTIFICATE" || b.Label == "X509 CERTIFICATE").ToList();
+            if (certificates.Count == 0)
+            {
+                var found = blocks.Count == 0 ? "no complete PEM block" : string.Join(", ", blocks.Select(b => b.Label).Distinct());
+                throw Fail(parameter, path, $"The PEM file '{path}' holds no certificate (found: {found}).");
+            }
+
+            foreach (var block in certificates)
+            {
+                byte[] der;
+                try
+                {
+                    der = Convert.FromBase64String(block.Text);
+                }
+                catch (FormatException)
+                {
+                    throw Fail(parameter, path, $"The PEM file '{path}' has a damaged certificate block (not valid base64).");
+                }
+
+                yield return der;
+            }
+        }
+
+        private static X509ContentType ContentType(byte[] bytes)
+        {
+            try
+            {
+                return X509Certificate2.GetCertContentType(bytes);
+            }
+            catch (CryptographicException)
+            {
+                return X509ContentType.Unknown;
+            }
+        }
+
+        private static X509Certificate2 Certificate(string parameter, string path, byte[] der)
+        {
+            try
+            {
+                return new X509Certificate2(der);
+            }
+            catch (CryptographicException)
+            {
+                throw Fail(parameter, path, $"The file '{path}' holds a damaged certificate.");
+            }
+        }
+
+        private static BcCertificate ParseBc(string path, BcCertificateParser parser, byte[] der)
+        {
+            try
+            {
+                return parser.ReadCertificate(der) ?? throw Fail(ClientParameter, path, $"The file '{path}' holds a damaged certificate.");
+            }
+            catch (Exception ex) when (ex is not SmtpHandlerException)
+            {
+                throw Fail(ClientParameter, path, $"The file '{path}' holds a damaged certificate.");
+            }
+        }
+
+        private static SmtpHandlerException Fail(string parameter, string path, string message) =>
+            new(ErrorId, SmtpFailureKind.InvalidConfiguration, $"{parameter}: {message}", path) { ParameterName = parameter };
+
+        /// <summary>Hands BouncyCastle the key password only when it asks, straight from the SecureString.</summary>
+        private sealed class SecurePasswordFinder : IPasswordFinder
+        {
+            private readonly SecureString password;
+
+            public SecurePasswordFinder(SecureString password) => this.password = password;
+
+            public char[] GetPassword()
+            {
+                var pointer = Marshal.SecureStringToGlobalAllocUnicode(password);
+                try
+                {
+                    var chars = new char[password.Length];
+                    Marshal.Copy(pointer, chars, 0, chars.Length);
+                    return chars;
+                }
+                finally
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+                }
+            }
+        }
+    }
+}
