@@ -24,9 +24,13 @@ function Start-Smtp4dev {
         # Check passwords against -User (smtp4dev accepts any credentials unless told otherwise).
         [switch] $CheckCredentials,
         [int] $MessagesToKeep = 1000,
-        [int] $StartTimeoutSeconds = 60
+        [int] $StartTimeoutSeconds = 60,
+        # A fixed SMTP port (e.g. 465) instead of a free one.
+        [int] $SmtpPort,
+        # Return at once; Wait-Smtp4dev waits for it. Lets several servers start side by side.
+        [switch] $NoWait
     )
-    $smtpPort = Get-FreeTcpPort
+    $smtpPort = if ($SmtpPort) { $SmtpPort } else { Get-FreeTcpPort }
     $webPort = Get-FreeTcpPort
     $arguments = @(
         'tool', 'run', 'smtp4dev', '--',
@@ -68,17 +72,24 @@ function Start-Smtp4dev {
         Events   = @($outEvent, $errEvent)
         Writer   = $writer
     }
+    if ($NoWait) { return $server }
+    Wait-Smtp4dev $server -StartTimeoutSeconds $StartTimeoutSeconds
+}
+
+function Wait-Smtp4dev {
+    # Waits until a server from Start-Smtp4dev answers on its API and SMTP port, and returns it; stops it and throws if it does not.
+    param([Parameter(Mandatory)] $Server, [int] $StartTimeoutSeconds = 60)
     $deadline = [DateTime]::UtcNow.AddSeconds($StartTimeoutSeconds)
     while ([DateTime]::UtcNow -lt $deadline) {
-        if ($process.HasExited) { break }
+        if ($Server.Process.HasExited) { break }
         try {
-            $null = Invoke-RestMethod "$($server.ApiUrl)/messages" -TimeoutSec 2
-            if (Test-SmtpPortOpen $smtpPort) { return $server }
+            $null = Invoke-RestMethod "$($Server.ApiUrl)/messages" -TimeoutSec 2
+            if (Test-SmtpPortOpen $Server.SmtpPort) { return $Server }
         }
         catch { Start-Sleep -Milliseconds 250 }
     }
-    Stop-Smtp4dev $server
-    throw "smtp4dev did not start within $StartTimeoutSeconds s; its log: $(Get-Content $log -Raw -ErrorAction SilentlyContinue)"
+    Stop-Smtp4dev $Server
+    throw "smtp4dev did not start within $StartTimeoutSeconds s; its log: $(Get-Content $Server.LogPath -Raw -ErrorAction SilentlyContinue)"
 }
 
 function Test-SmtpPortOpen([int] $Port) {

@@ -66,6 +66,11 @@ namespace SmtpHandler
                 _ => SecureSocketOptions.None,
             };
             log.Step($"Connecting to {Endpoint} ({Describe(config.TlsMode)})");
+            if (config.TlsMode != SmtpTlsMode.None && trust.Describe() is { } trustSteps)
+            {
+                log.Step(trustSteps);
+            }
+
             trust.BeginConnection();
             try
             {

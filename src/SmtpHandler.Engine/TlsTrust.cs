@@ -100,6 +100,28 @@ namespace SmtpHandler
 
         public static TlsTrust Create(SmtpHandlerConfig config) => new(config);
 
+        /// <summary>What this trust does beyond the operating system's defaults, for verbose output; null when nothing.</summary>
+        public string? Describe()
+        {
+            var parts = new List<string>();
+            if (HasCustomTrust)
+            {
+                parts.Add($"trusting only the certificates in {string.Join(", ", config.TrustedCertificatePaths.Select(p => $"'{p}'"))} (not the operating system's store)");
+            }
+
+            if (config.ClientCertificatePath != null)
+            {
+                parts.Add($"presenting the client certificate in '{config.ClientCertificatePath}'");
+            }
+
+            if (config.CheckCertificateRevocation)
+            {
+                parts.Add("checking revocation");
+            }
+
+            return parts.Count == 0 ? null : "TLS: " + string.Join("; ", parts);
+        }
+
         /// <summary>Reads every certificate file of <paramref name="config"/>; throws InvalidCertificateFile naming the parameter.</summary>
         public static void CheckFiles(SmtpHandlerConfig config)
         {

@@ -78,10 +78,10 @@ namespace SmtpHandler.Commands
                 UserName = Credential?.UserName,
                 Password = Credential?.Password,
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
-                TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(ResolvePaths).ToArray(),
-                ClientCertificatePath = ClientCertificatePath == null ? null : ResolvePaths(ClientCertificatePath).Single(),
+                TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(p => ResolvePaths(p, nameof(TrustedCertificatePath))).ToArray(),
+                ClientCertificatePath = ClientCertificatePath == null ? null : ResolveOneFile(ClientCertificatePath, nameof(ClientCertificatePath)),
                 ClientCertificatePassword = ClientCertificatePassword,
-                ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : ResolvePaths(ClientCertificateKeyPath).Single(),
+                ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : ResolveOneFile(ClientCertificateKeyPath, nameof(ClientCertificateKeyPath)),
                 CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
                 TlsProtocol = TlsProtocol,
                 Timeout = TimeSpan.FromSeconds(Timeout),
@@ -107,8 +107,8 @@ namespace SmtpHandler.Commands
         protected string PreferredServer() =>
             SessionState.PSVariable.GetValue("PSEmailServer") is string server && server.Length > 0 ? server : SmtpHandlerConfig.DefaultServer;
 
-        /// <summary>Resolves a PowerShell path (relative, PSDrive, wildcard) to file-system paths.</summary>
-        protected IEnumerable<string> ResolvePaths(string path)
+        /// <summary>Resolves a PowerShell path (relative, PSDrive, wildcard) to file-system paths; <paramref name="parameter"/> names it in errors.</summary>
+        protected IEnumerable<string> ResolvePaths(string path, string? parameter = null)
         {
             try
             {
@@ -116,9 +116,22 @@ namespace SmtpHandler.Commands
             }
             catch (ItemNotFoundException ex)
             {
-                ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"Cannot find the file '{path}'.", path, ex));
+                var prefix = parameter == null ? string.Empty : parameter + ": ";
+                ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"{prefix}Cannot find the file '{path}'.", path, ex));
                 throw;
             }
+        }
+
+        /// <summary>Resolves a path that must name exactly one file.</summary>
+        private string ResolveOneFile(string path, string parameter)
+        {
+            var paths = ResolvePaths(path, parameter).ToList();
+            if (paths.Count != 1)
+            {
+                ThrowTerminatingError(ErrorRecords.Create("InvalidCertificateFile", ErrorCategory.InvalidArgument, $"{parameter}: '{path}' matches {paths.Count} files; give exactly one.", path));
+            }
+
+            return paths[0];
         }
     }
 }
