@@ -224,6 +224,8 @@ Describe 'STARTTLS and login' {
     It 'logs in over plaintext with -AllowUnencryptedAuthentication' {
         $probe = Send-Probe (New-TlsConfig StartTls @{ Credential = $Credential; AllowUnencryptedAuthentication = $true })
         $probe.Result.Status | Should -Be 'Sent'
+        $probe.Verbose | Should -Match 'without encryption'
+        $probe.Verbose | Should -Not -Match $Secret
         Assert-Arrived $Servers.StartTls $probe.Subject
         $log = Get-SessionLog $Servers.StartTls
         $log | Should -Not -Match '(?m)^STARTTLS'

@@ -192,7 +192,7 @@ namespace SmtpHandler
 
             try
             {
-                using var reader = new PemReader(new StringReader(Encoding.ASCII.GetString(bytes)), password == null ? null : new SecurePasswordFinder(password));
+                using var reader = new PemReader(new StringReader(Text(bytes)), password == null ? null : new SecurePasswordFinder(password));
                 object? item;
                 while ((item = reader.ReadObject()) != null)
                 {
@@ -282,10 +282,20 @@ namespace SmtpHandler
             }
         }
 
-        private static bool IsPem(byte[] bytes) => Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 64 * 1024)).Contains("-----BEGIN ");
+        private static bool IsPem(byte[] bytes) => Text(bytes).Contains("-----BEGIN ");
+
+        /// <summary>
+        /// A file's text: UTF-8 or ASCII, or UTF-16 with a byte order mark, which Windows PowerShell 5.1's
+        /// Set-Content and Out-File write by default.
+        /// </summary>
+        private static string Text(byte[] bytes)
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes, false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
 
         private static IEnumerable<(string Label, string Text)> PemBlocks(byte[] bytes) =>
-            PemBlock.Matches(Encoding.ASCII.GetString(bytes)).Cast<Match>().Select(m => (m.Groups[1].Value, m.Groups[2].Value));
+            PemBlock.Matches(Text(bytes)).Cast<Match>().Select(m => (m.Groups[1].Value, m.Groups[2].Value));
 
         private static IEnumerable<byte[]> PemCertificates(string parameter, string path, byte[] bytes)
         {

@@ -29,6 +29,9 @@ namespace SmtpHandler.Tests
         /// <summary>Demand a client certificate in the TLS handshake; a client without one fails it.</summary>
         public bool RequireClientCertificate { get; init; }
 
+        /// <summary>The TLS versions the server allows; the system's choice when null.</summary>
+        public SslProtocols? TlsProtocols { get; init; }
+
         /// <summary>When set, a client certificate must chain to this CA.</summary>
         public X509Certificate2? ClientCertificateAuthority { get; init; }
 
@@ -180,6 +183,11 @@ namespace SmtpHandler.Tests
                 ClientCertificateRequired = options.RequireClientCertificate,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => CheckClient(session, certificate),
             };
+            if (options.TlsProtocols is { } protocols)
+            {
+                authentication.EnabledSslProtocols = protocols;
+            }
+
             try
             {
                 await ssl.AuthenticateAsServerAsync(authentication, token);

@@ -28,6 +28,17 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public void Reads_a_PEM_file_written_as_UTF16_the_way_Windows_PowerShell_writes_text()
+        {
+            var utf16 = Path.Combine(certs.Directory, "ca-utf16.pem");
+            File.WriteAllText(utf16, File.ReadAllText(certs.CaPem), System.Text.Encoding.Unicode);
+
+            var loaded = Assert.Single(CertificateFiles.LoadTrusted(utf16));
+
+            Assert.Equal(certs.Ca.Thumbprint, loaded.Thumbprint);
+        }
+
+        [Fact]
         public void Reads_a_DER_certificate()
         {
             var loaded = Assert.Single(CertificateFiles.LoadTrusted(certs.CaCer));

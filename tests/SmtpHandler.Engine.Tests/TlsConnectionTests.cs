@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Security;
+using System.Security.Authentication;
 using System.Threading.Tasks;
 using Xunit;
 
@@ -46,11 +47,12 @@ namespace SmtpHandler.Tests
             return mailer.Send(new[] { message }).Single();
         }
 
-        private ScriptedTlsSmtpServer TlsServer(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, bool requireClientCertificate = false, bool implicitTls = true, Dictionary<string, string>? users = null) =>
+        private ScriptedTlsSmtpServer TlsServer(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, bool requireClientCertificate = false, bool implicitTls = true, Dictionary<string, string>? users = null, SslProtocols? protocols = null) =>
             new(new ScriptedTlsSmtpServerOptions
             {
                 Certificate = TestCertificates.ForServer(certificate),
                 ImplicitTls = implicitTls,
+                TlsProtocols = protocols,
                 RequireClientCertificate = requireClientCertificate,
                 ClientCertificateAuthority = requireClientCertificate ? certs.Ca : null,
                 Users = users ?? new Dictionary<string, string>(),
@@ -213,10 +215,12 @@ namespace SmtpHandler.Tests
             Assert.Equal(certs.Client.Thumbprint, Assert.Single(server.Sessions).ClientCertificate?.Thumbprint);
         }
 
-        [Fact]
-        public async Task A_server_that_requires_a_client_certificate_refuses_a_client_without_one()
+        [Theory]
+        [InlineData(SslProtocols.Tls12)]
+        [InlineData(SslProtocols.Tls13)]
+        public async Task A_server_that_requires_a_client_certificate_refuses_a_client_without_one(SslProtocols protocol)
         {
-            await using var server = TlsServer(certs.Server, requireClientCertificate: true);
+            await using var server = TlsServer(certs.Server, requireClientCertificate: true, protocols: protocol);
 
             var result = SendOne(Config(server.Port, SmtpTlsMode.ImplicitTls, certs.CaPem));
 
