@@ -54,7 +54,8 @@ namespace SmtpHandler
     /// what is trusted, the same on every machine.</item>
     /// <item>Always, with or without files: the host name must match (a name mismatch is never
     /// accepted), and every certificate from the server's up to and including the trusted one must be
-    /// within its validity dates.</item>
+    /// within its validity dates, and a server certificate that names its uses must allow TLS server
+    /// authentication.</item>
     /// <item>Revocation only with <see cref="SmtpHandlerConfig.CheckCertificateRevocation"/> (default off,
     /// like .NET's SslStream): then a revoked certificate, or one whose status can't be learned, below the
     /// trusted one is refused. The trusted certificate itself is not revocation-checked (like a root).</item>
@@ -244,7 +245,7 @@ namespace SmtpHandler
             {
                 foreach (var status in elements[i].ChainElementStatus)
                 {
-                    if (Describe(status, elements[i].Certificate, untrustedMeansRoot: true) is { } problem)
+                    if (Problem(status, elements[i].Certificate, untrustedMeansRoot: true) is { } problem)
                     {
                         found = true;
                         yield return problem;
@@ -258,7 +259,7 @@ namespace SmtpHandler
                 foreach (var status in chain.ChainStatus)
                 {
                     var last = elements.Count > 0 ? elements[elements.Count - 1].Certificate : leaf;
-                    if (Describe(status, last, untrustedMeansRoot: true) is { } problem)
+                    if (Problem(status, last, untrustedMeansRoot: true) is { } problem)
                     {
                         found = true;
                         yield return problem;
@@ -316,7 +317,7 @@ namespace SmtpHandler
                         continue;
                     }
 
-                    if (Describe(status, elements[i].Certificate, untrustedMeansRoot: false) is { } problem)
+                    if (Problem(status, elements[i].Certificate, untrustedMeansRoot: false) is { } problem)
                     {
                         yield return problem;
                     }
@@ -324,7 +325,7 @@ namespace SmtpHandler
             }
         }
 
-        private (TlsTrustFailure, string, string)? Describe(X509ChainStatus status, X509Certificate2 certificate, bool untrustedMeansRoot)
+        private (TlsTrustFailure, string, string)? Problem(X509ChainStatus status, X509Certificate2 certificate, bool untrustedMeansRoot)
         {
             var subject = $"'{certificate.Subject}'";
             switch (status.Status)
