@@ -250,7 +250,7 @@ namespace SmtpHandler
 
         private static HttpMessageHandler CreateHandler(IReadOnlyList<string> trustedCertificatePaths)
         {
-            var trust = TlsTrust.Create(new SmtpHandlerConfig { TrustedCertificatePaths = trustedCertificatePaths });
+            var trust = TlsTrust.CreateAddingToSystemStore(trustedCertificatePaths);
             var handler = new HttpClientHandler
             {
                 ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) => trust.Validate(request, certificate, chain, errors),

@@ -568,7 +568,7 @@ namespace SmtpHandler
                 var trusted = trust!.Validate(sender, certificate, chain, errors);
                 report.Trusted = trusted;
                 report.TrustFailure = trusted ? null : trust.LastFailure;
-                report.TrustedBy = !trusted ? null : errors == SslPolicyErrors.None ? "OperatingSystem" : "TrustedCertificatePath";
+                report.TrustedBy = !trusted ? null : trust.HasCustomTrust ? "TrustedCertificatePath" : "OperatingSystem";
                 return trusted;
             }
 

@@ -60,6 +60,8 @@ namespace SmtpHandler
     /// like .NET's SslStream): then a revoked certificate, or one whose status can't be learned, below the
     /// trusted one is refused. The trusted certificate itself is not revocation-checked (like a root).</item>
     /// <item>There is no way to switch verification off.</item>
+    /// <item>An OAuth token endpoint (<see cref="CreateAddingToSystemStore"/>) is the exception: it is
+    /// usually public, so there the files are trusted besides the operating system's store.</item>
     /// </list>
     /// The custom chain is built with <see cref="X509ChainPolicy.ExtraStore"/> and
     /// <see cref="X509VerificationFlags.AllowUnknownCertificateAuthority"/>, then the anchor is checked
@@ -69,12 +71,14 @@ namespace SmtpHandler
     {
         private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
         private readonly SmtpHandlerConfig config;
+        private readonly bool addToSystemStore;
         private readonly Lazy<X509Certificate2Collection?> anchors;
         private readonly Lazy<X509CertificateCollection?> clientCertificates;
 
-        private TlsTrust(SmtpHandlerConfig config)
+        private TlsTrust(SmtpHandlerConfig config, bool addToSystemStore = false)
         {
             this.config = config;
+            this.addToSystemStore = addToSystemStore;
             anchors = new Lazy<X509Certificate2Collection?>(LoadAnchors);
             clientCertificates = new Lazy<X509CertificateCollection?>(LoadClientCertificate);
         }
@@ -100,6 +104,14 @@ namespace SmtpHandler
         public bool HasCustomTrust => config.TrustedCertificatePaths.Count > 0;
 
         public static TlsTrust Create(SmtpHandlerConfig config) => new(config);
+
+        /// <summary>
+        /// For HTTPS endpoints other than the SMTP server (an OAuth token endpoint): what the operating
+        /// system trusts stays trusted, and the files are trusted besides. The token endpoint is usually
+        /// public (login.microsoftonline.com) while the files name the SMTP server's private CA.
+        /// </summary>
+        public static TlsTrust CreateAddingToSystemStore(IReadOnlyList<string> trustedCertificatePaths) =>
+            new(new SmtpHandlerConfig { TrustedCertificatePaths = trustedCertificatePaths }, addToSystemStore: true);
 
         /// <summary>What this trust does beyond the operating system's defaults, for verbose output; null when nothing.</summary>
         public string? Describe()
@@ -202,13 +214,13 @@ namespace SmtpHandler
                 return Refuse(TlsTrustFailure.UntrustedRoot, ex.Message, "Give readable certificate files with -TrustedCertificatePath.");
             }
 
+            if ((trusted == null || addToSystemStore) && errors == SslPolicyErrors.None)
+            {
+                return true;
+            }
+
             if (trusted == null)
             {
-                if (errors == SslPolicyErrors.None)
-                {
-                    return true;
-                }
-
                 if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
                 {
                     problems.AddRange(SystemChainProblems(leaf, chain));
