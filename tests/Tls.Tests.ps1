@@ -16,11 +16,11 @@ BeforeAll {
     # Five servers start side by side (smtp4dev takes seconds to start), then each is waited for. The one
     # with the CA-signed certificate listens on 465 when it can; the others are on free ports.
     $tls = @{ TlsMode = 'ImplicitTls'; NoWait = $true }
-    $implicit = @{ CertificatePath = $Certs.ServerPem; CertificateKeyPath = $Certs.ServerKey; User = "alice=$Secret" }
+    $implicit = @{ CertificatePath = $Certs.ServerPem; CertificateKeyPath = $Certs.ServerKey; User = "alice=$Secret"; CheckCredentials = $true }
     $script:Starting = [System.Collections.Generic.List[object]]::new()
     $starts = [ordered]@{
         Implicit   = { if ($Port465Skip) { Start-Smtp4dev @tls @implicit } else { Start-Smtp4dev @tls @implicit -SmtpPort 465 } }
-        StartTls   = { Start-Smtp4dev -NoWait -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -User "alice=$Secret" -AuthenticationRequired }
+        StartTls   = { Start-Smtp4dev -NoWait -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -User "alice=$Secret" -AuthenticationRequired -CheckCredentials }
         SelfSigned = { Start-Smtp4dev @tls -CertificatePath $Certs.SelfSignedPem -CertificateKeyPath $Certs.SelfSignedKey }
         WrongName  = { Start-Smtp4dev @tls -CertificatePath $Certs.WrongNamePem -CertificateKeyPath $Certs.WrongNameKey }
         Expired    = { Start-Smtp4dev @tls -CertificatePath $Certs.ExpiredPem -CertificateKeyPath $Certs.ExpiredKey }
