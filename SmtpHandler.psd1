@@ -1,7 +1,7 @@
 @{
     # The one place the version lives: Directory.Build.props stamps it into every assembly.
     ModuleVersion        = '0.1.0'
-    RootModule           = 'SmtpHandler.dll'
+    RootModule           = 'SmtpHandler.psm1'
     GUID                 = 'd5c77a7a-0404-426c-ac1b-ec2b927da0b1'
     Author               = 'SmtpHandler contributors'
     CompanyName          = 'SmtpHandler contributors'
@@ -20,7 +20,8 @@
             Tags         = @('SMTP', 'Mail', 'Email', 'MailKit', 'Send-MailMessage', 'TLS', 'STARTTLS', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/smtphandler/SmtpHandler'
             LicenseUri   = 'https://github.com/smtphandler/SmtpHandler/blob/main/LICENSE'
-            ReleaseNotes = 'First release: New-SmtpHandlerConfig, Send-SmtpMessage and Test-SmtpConnection.'
+            # build.ps1 fills this in from the section of CHANGELOG.md for ModuleVersion.
+            ReleaseNotes = ''
         }
     }
 }

@@ -7,12 +7,14 @@
     Test   - Build, then every xunit and Pester suite; ends with one line "N passed, N failed[, N skipped]"
              and exits non-zero when anything failed.
     Docs   - Turn docs/*.md (platyPS format) into en-US/SmtpHandler.dll-Help.xml and about_*.help.txt.
+    Package - Build, then the .nupkg the PowerShell Gallery takes, made by Publish-PSResource to a temporary
+             local repository (tools/New-ModulePackage.ps1), in artifacts/.
     Demo   - Build, start a local smtp4dev, send through the module, show what arrived, stop the server.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Demo')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -51,22 +53,57 @@ function Invoke-Build {
     Invoke-Docs
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
     $publish = Join-Path $Artifacts "publish/$ModuleName"
-    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    $publishLoader = Join-Path $Artifacts "publish/$ModuleName.Loader"
+    foreach ($folder in $publish, $publishLoader) { if (Test-Path $folder) { Remove-Item $folder -Recurse -Force } }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
+    Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Loader/$ModuleName.Loader.csproj"), '-c', $Configuration, '-o', $publishLoader, '--nologo', '-v', 'quiet')
 
+    # Layout: the manifest, root module, cmdlet assembly, format files, help and license at the top; the
+    # engine, its dependencies and the loader in bin/, where PowerShell does not probe (see SmtpHandler.psm1).
     if (Test-Path $OutputModule) { Remove-Item $OutputModule -Recurse -Force }
-    New-Item -ItemType Directory -Path $OutputModule | Out-Null
-    Copy-Item (Join-Path $Root "$ModuleName.psd1") $OutputModule
+    $bin = Join-Path $OutputModule 'bin'
+    New-Item -ItemType Directory -Path $bin | Out-Null
+    Write-ModuleManifest -Destination (Join-Path $OutputModule "$ModuleName.psd1")
+    Copy-Item (Join-Path $Root "src/$ModuleName.psm1"), (Join-Path $Root 'LICENSE') $OutputModule
     Get-ChildItem (Join-Path $Root 'src/*.ps1xml') -ErrorAction SilentlyContinue | Copy-Item -Destination $OutputModule
+    Copy-Item (Join-Path $publish "$ModuleName.dll") $OutputModule
     # The module ships its own assemblies and their dependencies; PowerShell's own assemblies never.
     Get-ChildItem $publish -Filter *.dll |
-        Where-Object Name -NotIn @('System.Management.Automation.dll', 'Microsoft.PowerShell.CoreCLR.Eventing.dll') |
-        Copy-Item -Destination $OutputModule
+        Where-Object Name -NotIn @("$ModuleName.dll", 'System.Management.Automation.dll', 'Microsoft.PowerShell.CoreCLR.Eventing.dll') |
+        Copy-Item -Destination $bin
+    Copy-Item (Join-Path $publishLoader "$ModuleName.Loader.dll") $bin
     $help = Join-Path $Root 'en-US'
     if (Get-ChildItem $help -File -ErrorAction SilentlyContinue) {
         Copy-Item $help -Destination $OutputModule -Recurse
     }
     Write-Host "Module laid out at $OutputModule"
+}
+
+function Get-ReleaseNotes {
+    # The section of CHANGELOG.md headed "## <version>" (optionally "## [<version>] - date"), without its heading.
+    param([Parameter(Mandatory)] [string] $Version)
+    $lines = @(Get-Content (Join-Path $Root 'CHANGELOG.md'))
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        if ($start -lt 0 -and $lines[$i] -match "^##\s+\[?$([regex]::Escape($Version))\]?(\s|$)") { $start = $i + 1; continue }
+        if ($start -ge 0 -and $lines[$i] -match '^##\s') { break }
+    }
+    if ($start -lt 0) { throw "CHANGELOG.md has no section '## $Version' for the ModuleVersion of $ModuleName.psd1" }
+    if ($i -le $start) { throw "CHANGELOG.md's section '## $Version' is empty" }
+    ($lines[$start..($i - 1)] -join "`n").Trim()
+}
+
+function Write-ModuleManifest {
+    # The manifest as written, with PrivateData.PSData.ReleaseNotes taken from CHANGELOG.md: the changelog is
+    # the one source of release notes, the manifest the one source of the version.
+    param([Parameter(Mandatory)] [string] $Destination)
+    $source = Join-Path $Root "$ModuleName.psd1"
+    $text = Get-Content $source -Raw
+    $notes = Get-ReleaseNotes -Version (Import-PowerShellDataFile $source).ModuleVersion
+    $pattern = "(?m)^(\s*ReleaseNotes\s*=\s*)''"
+    if ($text -notmatch $pattern) { throw "$ModuleName.psd1 has no line ReleaseNotes = '' for the build to fill in" }
+    $text = [regex]::Replace($text, $pattern, { param($m) $m.Groups[1].Value + "'" + ($notes -replace "'", "''") + "'" })
+    Set-Content -Path $Destination -Value $text -NoNewline
 }
 
 function Get-PesterModulePath {
@@ -139,6 +176,14 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    Write-Host '== Package (Publish-PSResource to a temporary local repository)' -ForegroundColor Cyan
+    Get-ChildItem $Artifacts -Filter "$ModuleName.*.nupkg" -ErrorAction SilentlyContinue | Remove-Item
+    $package = & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath $OutputModule -Destination $Artifacts
+    Write-Host "Package written to $($package.FullName)"
+}
+
 function Invoke-Demo {
     Invoke-Build
     . (Join-Path $Root 'tests/TestServers.ps1')
@@ -170,6 +215,7 @@ try {
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
+        'Package' { Invoke-Package }
         'Demo' { Invoke-Demo }
     }
 }

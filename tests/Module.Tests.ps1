@@ -23,7 +23,7 @@ Describe 'The built module in output/' {
 
     It 'stamps the manifest version into its assemblies' {
         $version = (Import-PowerShellDataFile $Manifest).ModuleVersion
-        foreach ($name in 'SmtpHandler.dll', 'SmtpHandler.Engine.dll') {
+        foreach ($name in 'SmtpHandler.dll', 'bin/SmtpHandler.Engine.dll', 'bin/SmtpHandler.Loader.dll') {
             $assembly = [System.Reflection.AssemblyName]::GetAssemblyName((Join-Path $ModulePath $name))
             $assembly.Version.ToString(3) | Should -Be $version
         }
