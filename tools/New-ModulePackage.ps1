@@ -22,6 +22,7 @@ try {
     $quote = { param([string] $s) "'" + ($s -replace "'", "''") + "'" }
     $script = @"
 `$ErrorActionPreference = 'Stop'
+if ([Environment]::GetFolderPath('LocalApplicationData') -ne $(& $quote $data)) { throw 'PSResourceGet would use the user data folder, not the temporary one' }
 Register-PSResourceRepository -Name SmtpHandlerBuild -Uri $(& $quote $repository) -Trusted
 Publish-PSResource -Path $(& $quote $ModulePath) -Repository SmtpHandlerBuild
 "@
