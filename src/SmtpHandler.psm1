@@ -4,12 +4,13 @@
 # - PowerShell 7: SmtpHandler.Loader gives the engine and its libraries a private AssemblyLoadContext,
 #   so other versions of them, loaded by other modules, do not clash with ours;
 # - Windows PowerShell 5.1: an AssemblyResolve handler finds them in bin/ (one AppDomain: see the README).
+# (Assembly.LoadFrom rather than Add-Type, which would import Microsoft.PowerShell.Utility first.)
 if ($PSEdition -eq 'Core') {
-    Add-Type -LiteralPath ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'SmtpHandler.Loader.dll'))
+    $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'SmtpHandler.Loader.dll'))
     [SmtpHandler.Loader.ModuleLoader]::Register()
 }
 else {
-    Add-Type -LiteralPath ([System.IO.Path]::Combine($PSScriptRoot, 'SmtpHandler.dll'))
+    $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'SmtpHandler.dll'))
     [SmtpHandler.Commands.DesktopAssemblyResolver]::Register()
 }
 Import-Module ([System.IO.Path]::Combine($PSScriptRoot, 'SmtpHandler.dll'))
