@@ -149,7 +149,8 @@ function Invoke-PesterSuites {
     if (Test-Path $resultFile) { Remove-Item $resultFile }
     $arguments = @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuite.ps1'),
         '-PesterModule', $PesterModule, '-ModulePath', $OutputModule, '-ResultFile', $resultFile)
-    if ($PesterPath) { $arguments += '-Path'; $arguments += ($PesterPath | ForEach-Object { (Resolve-Path $_).Path }) -join ',' }
+    # -PesterPath a,b from bash (dotnet pwsh ./build.ps1 ...) arrives as one string: split it.
+    if ($PesterPath) { $arguments += '-Path'; $arguments += ($PesterPath -split ',' | ForEach-Object { (Resolve-Path $_).Path }) -join ',' }
     # A new process: a binary module can't be unloaded, so the build's own session must not hold one.
     & dotnet @arguments | Out-Host
     if (-not (Test-Path $resultFile)) {
