@@ -14,3 +14,10 @@ else {
     [SmtpHandler.Commands.DesktopAssemblyResolver]::Register()
 }
 Import-Module ([System.IO.Path]::Combine($PSScriptRoot, 'SmtpHandler.dll'))
+
+if ($PSEdition -eq 'Core') {
+    # PowerShell 7 looks for type literals only in the default load context, not in the engine's: type
+    # accelerators make [SmtpHandler.SmtpSendResult] and the other engine types the cmdlets use resolve.
+    [SmtpHandler.Commands.EngineTypeAccelerators]::Register()
+    $ExecutionContext.SessionState.Module.OnRemove = { [SmtpHandler.Commands.EngineTypeAccelerators]::Unregister() }
+}

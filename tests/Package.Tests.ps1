@@ -220,7 +220,7 @@ $Inspect
         foreach ($subject in $subjects) { Test-Arrived $subject | Should -BeTrue }
     }
 
-    It 'loads no MailKit, MimeKit or BouncyCastle on import, and keeps working after Remove-Module and Import-Module' {
+    It 'loads no MailKit, MimeKit or BouncyCastle on import, keeps working after Remove-Module and Import-Module, and resolves its type literals' {
         $subjects = "Before removal $(New-Guid)", "After re-import $(New-Guid)"
         $report = Invoke-PwshJson -Script @"
 `$libraries = { @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'MailKit', 'MimeKit', 'BouncyCastle.Cryptography' }).Count }
@@ -231,7 +231,10 @@ Remove-Module SmtpHandler
 `$afterRemove = @(Get-Module SmtpHandler -All).Count + @(Get-Command -Module SmtpHandler -ListImported).Count
 Import-Module $(ConvertTo-Literal $ModulePath)
 `$second = $(Get-SendScript $subjects[1])
+# Type literals of engine types, whose assembly PowerShell 7 does not search (type accelerators stand in).
+`$literals = @((`$second -is [SmtpHandler.SmtpSendResult]), "`$([SmtpHandler.SmtpTlsVersion]::Tls13)", [SmtpHandler.SmtpHandlerConfig].Name)
 [pscustomobject]@{
+    Literals    = `$literals
     AfterImport = `$afterImport
     AfterRemove = `$afterRemove
     Commands    = @(Get-Command -Module SmtpHandler | ForEach-Object Name)
@@ -244,6 +247,7 @@ Import-Module $(ConvertTo-Literal $ModulePath)
         $report.AfterRemove | Should -Be 0
         $report.Commands | Should -Be @('New-SmtpHandlerConfig', 'Send-SmtpMessage', 'Test-SmtpConnection')
         $report.Status | Should -Be @('Sent', 'Sent')
+        $report.Literals | Should -Be @($true, 'Tls13', 'SmtpHandlerConfig')
         $report.Engines | Should -Be 1
         $report.Contexts | Should -Be 1
         foreach ($subject in $subjects) { Test-Arrived $subject | Should -BeTrue }
