@@ -162,25 +162,33 @@ Import-Module SmtpHandler
     HelpName   = `$help.Name
     Synopsis   = `$help.Synopsis
     Status     = "`$(`$result.Status)"
-} | ConvertTo-Json -Compress
+    # Each about_ topic the package brings, as Get-Help finds it: name and whether its text names the topic.
+    About      = @(Get-ChildItem (Join-Path `$module.ModuleBase 'en-US') -Filter 'about_*.help.txt' -ErrorAction SilentlyContinue | ForEach-Object {
+        `$topic = `$_.Name -replace '\.help\.txt$'
+        [pscustomobject]@{ Name = `$topic; Found = "`$(Get-Help `$topic)" -match [regex]::Escape(`$topic) }
+    })
+} | ConvertTo-Json -Compress -Depth 3
 "@
         $report.ModuleBase | Should -Be (Join-Path $modules "SmtpHandler/$($Manifest.ModuleVersion)")
         $report.Version | Should -Be $Manifest.ModuleVersion
         $report.Commands | Should -Be @('New-SmtpHandlerConfig', 'Send-SmtpMessage', 'Test-SmtpConnection')
         $report.HelpName | Should -Be 'Send-SmtpMessage'
         $maml = Join-Path $ModulePath 'en-US/SmtpHandler.dll-Help.xml'
-        if (Test-Path $maml) {
+        $ns = @{ command = 'http://schemas.microsoft.com/maml/dev/command/2004/10' }
+        $details = if (Test-Path $maml) { Select-Xml -Path $maml -Namespace $ns -XPath "//command:details[command:name='Send-SmtpMessage']" | Select-Object -First 1 }
+        if ($details) {
             # The real help: the synopsis the MAML file has for Send-SmtpMessage.
-            $ns = @{ command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'; maml = 'http://schemas.microsoft.com/maml/2004/10' }
-            $details = Select-Xml -Path $maml -Namespace $ns -XPath "//command:details[command:name='Send-SmtpMessage']" | Select-Object -First 1
-            $details | Should -Not -BeNullOrEmpty
             $synopsis = (@($details.Node.SelectNodes('*[local-name()="description"]/*[local-name()="para"]') | ForEach-Object InnerText) -join "`n").Trim()
+            $synopsis | Should -Not -BeNullOrEmpty
             $report.Synopsis.Trim() | Should -Be $synopsis
         }
         else {
-            # No MAML yet: PowerShell's generated help, whose synopsis is the syntax.
+            # No MAML for it yet: PowerShell's generated help, whose synopsis is the syntax.
             $report.Synopsis | Should -Match 'Send-SmtpMessage \[-To\] <string\[\]>'
         }
+        $about = @(Get-ChildItem (Join-Path $ModulePath 'en-US') -Filter 'about_*.help.txt' -ErrorAction SilentlyContinue | ForEach-Object { $_.Name -replace '\.help\.txt$' })
+        @($report.About | ForEach-Object Name) | Should -Be $about
+        foreach ($topic in $report.About) { $topic.Found | Should -BeTrue -Because "Get-Help $($topic.Name) shows the topic" }
         $report.Status | Should -Be 'Sent'
         Test-Arrived $subject | Should -BeTrue
     }
