@@ -30,7 +30,10 @@ Publish-PSResource -Path $(& $quote $ModulePath) -Repository SmtpHandlerBuild
     $env:XDG_DATA_HOME = $data
     $env:LOCALAPPDATA = $data
     try {
-        & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $script | Out-Host
+        # The same PowerShell as this one: as a dotnet tool (dotnet pwsh.dll) or installed (pwsh).
+        $pwsh = [Environment]::ProcessPath
+        $pwshArguments = @(if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        & $pwsh @pwshArguments -NoProfile -NonInteractive -Command $script | Out-Host
         $exit = $LASTEXITCODE
     }
     finally {
