@@ -10,7 +10,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess     = @('SmtpHandlerConfig.Format.ps1xml', 'SmtpConnectionReport.Format.ps1xml')
+    FormatsToProcess     = @('SmtpHandlerConfig.Format.ps1xml', 'SmtpConnectionReport.Format.ps1xml', 'SmtpHandler.Format.ps1xml')
     CmdletsToExport      = @('New-SmtpHandlerConfig', 'Send-SmtpMessage', 'Test-SmtpConnection')
     FunctionsToExport    = @()
     AliasesToExport      = @()

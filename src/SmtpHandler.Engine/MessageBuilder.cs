@@ -23,7 +23,8 @@ namespace SmtpHandler
             "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
         };
 
-        public static PreparedMessage Prepare(SmtpMessage message, SmtpHandlerConfig config, bool skipInvalidRecipients)
+        // requireRecipients: false checks a message template whose recipients come later.
+        public static PreparedMessage Prepare(SmtpMessage message, SmtpHandlerConfig config, bool skipInvalidRecipients, bool requireRecipients = true)
         {
             var from = ParseOptional(message.From, "From") ?? ParseOptional(config.DefaultFrom, "DefaultFrom");
             var sender = ParseOptional(message.Sender, "Sender");
@@ -49,7 +50,7 @@ namespace SmtpHandler
                 }
             }
 
-            if (envelope.Count == 0 && refused.Count == 0)
+            if (envelope.Count == 0 && refused.Count == 0 && requireRecipients)
             {
                 throw new SmtpHandlerException("NoRecipients", SmtpFailureKind.InvalidArgument, "The message has no recipients: give -To, -Cc or -Bcc.", message.Subject) { ParameterName = "To" };
             }
@@ -276,7 +277,7 @@ namespace SmtpHandler
                 }
                 else if (skipInvalid)
                 {
-                    refused.Add(new SmtpRecipientResult(text ?? string.Empty, SmtpRecipientStatus.NotAttempted, reason: $"Invalid address: {why}"));
+                    refused.Add(new SmtpRecipientResult(text ?? string.Empty, SmtpRecipientStatus.NotAttempted, reason: $"Invalid address: {why}", errorId: "InvalidMailAddress"));
                 }
                 else
                 {

@@ -36,6 +36,13 @@ namespace SmtpHandler
             MessageBuilder.Prepare(message ?? throw new ArgumentNullException(nameof(message)), config, skipInvalidRecipients);
 
         /// <summary>
+        /// Checks a message whose recipients are not known yet (a template for many messages): sender, headers,
+        /// subject, body and files. Throws <see cref="SmtpHandlerException"/> for bad input; sends nothing.
+        /// </summary>
+        public void Validate(SmtpMessage message) =>
+            MessageBuilder.Prepare(message ?? throw new ArgumentNullException(nameof(message)), config, skipInvalidRecipients: true, requireRecipients: false);
+
+        /// <summary>
         /// Sends each message and yields its result as soon as it is known. No connection is opened for an
         /// empty sequence; one connection serves all of them (see MaxMessagesPerConnection).
         /// </summary>
@@ -193,6 +200,12 @@ namespace SmtpHandler
 
                     connectFailures = 0;
                     connectionsUsed.Add(session.ConnectionNumber);
+                    batch.Recipients = WithoutSmtpUtf8Needs(client, batch.Recipients);
+                    if (batch.Recipients.Count == 0)
+                    {
+                        continue;
+                    }
+
                     var fatal = SendBatch(client, batch.Recipients, cancellationToken);
                     if (fatal != null)
                     {
@@ -376,6 +389,48 @@ namespace SmtpHandler
                 batch.Where(m => !client.Replies.Any(r => ReferenceEquals(r.Mailbox, m)));
 
             /// <summary>
+            /// RFC 6531: an address whose local part is not ASCII can only travel with SMTPUTF8. When the server does
+            /// not offer it, such recipients (or, for such a sender, all of them) are not attempted, with why.
+            /// </summary>
+            private List<MailboxAddress> WithoutSmtpUtf8Needs(RecordingSmtpClient client, List<MailboxAddress> batch)
+            {
+                if (client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+                {
+                    return batch;
+                }
+
+                var senderNeedsIt = NeedsSmtpUtf8(message.EnvelopeSenderMailbox);
+                var sendable = new List<MailboxAddress>();
+                foreach (var mailbox in senderNeedsIt ? batch.Concat(pending.SelectMany(b => b.Recipients)).ToList() : batch)
+                {
+                    if (senderNeedsIt || NeedsSmtpUtf8(mailbox))
+                    {
+                        var who = senderNeedsIt ? $"the sender <{message.EnvelopeSender}>" : $"<{mailbox.Address}>";
+                        Settle(new SmtpRecipientResult(
+                            mailbox.Address,
+                            SmtpRecipientStatus.NotAttempted,
+                            reason: $"{session.Endpoint} does not offer SMTPUTF8, which {who} needs (its local part is not ASCII).",
+                            errorId: "SmtpUtf8NotOffered"));
+                    }
+                    else
+                    {
+                        sendable.Add(mailbox);
+                    }
+                }
+
+                if (senderNeedsIt)
+                {
+                    pending.Clear();
+                }
+
+                return sendable;
+            }
+
+            private static bool NeedsSmtpUtf8(MailboxAddress mailbox) => mailbox.LocalPart.Any(c => c > 127);
+
+            /// <summary>
+            /// Records each RCPT reply. Returns the recipients the server accepted at RCPT when the data
+            /// was not accepted (the caller decides their fate).
             /// Records each RCPT reply. Returns the recipients the server accepted at RCPT when the data was not
             /// accepted (the caller decides their fate). A trailing run of "too many recipients" replies after
             /// some were accepted teaches the server's limit; those recipients go into further transactions.

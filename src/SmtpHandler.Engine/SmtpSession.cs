@@ -30,6 +30,9 @@ namespace SmtpHandler
 
         public RedactingProtocolLogger Logger { get; }
 
+        /// <summary>host:port of the server.</summary>
+        public string Endpoint => connector.Endpoint;
+
         /// <summary>How many connections this session has opened; the current one's number.</summary>
         public int ConnectionNumber { get; private set; }
 

@@ -39,6 +39,22 @@ namespace SmtpHandler.Commands
                 $"The setting '{key}' is refused: a password or credential is never read from a hashtable or a file. Pass -Credential (for example from Get-Credential or Get-Secret) together with -FromHashtable or -Path; a client certificate's password goes in -ClientCertificatePassword.",
                 key);
 
+        /// <summary>A recipient we did not offer to the server, for a reason of ours (invalid address, no SMTPUTF8).</summary>
+        public static ErrorRecord RecipientNotAttempted(SmtpRecipientResult recipient, string message) =>
+            new(
+                new SmtpHandlerException(recipient.ErrorId ?? "RecipientNotAttempted", SmtpFailureKind.InvalidArgument, message, recipient.Address),
+                recipient.ErrorId ?? "RecipientNotAttempted",
+                recipient.ErrorId == "InvalidMailAddress" ? ErrorCategory.InvalidArgument : ErrorCategory.InvalidOperation,
+                recipient.Address);
+
+        /// <summary>A whole message (or the rest of the send) that could not go: connection, TLS, login.</summary>
+        public static ErrorRecord MessageFailed(SmtpSendResult result, object? target) =>
+            new(
+                new SmtpHandlerException(result.ErrorId ?? "SendFailed", SmtpFailureKind.ConnectionFailed, result.Error ?? "The message was not sent.", target),
+                result.ErrorId ?? "SendFailed",
+                ErrorCategory.ConnectionError,
+                target);
+
         private static ErrorCategory Category(SmtpFailureKind kind) => kind switch
         {
             SmtpFailureKind.InvalidArgument => ErrorCategory.InvalidArgument,

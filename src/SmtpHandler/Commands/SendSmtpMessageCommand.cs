@@ -1,32 +1,56 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Net.Mail;
+using System.Text;
 
 namespace SmtpHandler.Commands
 {
-    /// <summary>Sends a message through the SMTP handler and writes one result per message.</summary>
+    /// <summary>
+    /// Sends mail through the SMTP handler: a drop-in for Send-MailMessage (same parameters), with recipients
+    /// from the pipeline, one message for all of them or one per item (-Individual), everything validated before
+    /// connecting, one connection, and one result object per message.
+    /// </summary>
     [Cmdlet(VerbsCommunications.Send, "SmtpMessage", SupportsShouldProcess = true)]
     [OutputType(typeof(SmtpSendResult))]
     public sealed class SendSmtpMessageCommand : SmtpCmdletBase
     {
-        private readonly List<string> recipients = new();
+        private readonly List<ItemParts> items = new();
+        private readonly HashSet<string> pipelineSubjects = new(StringComparer.Ordinal);
+        private readonly HashSet<string> pipelineBodies = new(StringComparer.Ordinal);
+        private readonly HashSet<string> pipelineHtmlBodies = new(StringComparer.Ordinal);
+        private HashSet<string> commandLine = new(StringComparer.OrdinalIgnoreCase);
+        private MessageParameters parameters = new();
+        private SmtpHandlerConfig? config;
+        private SmtpMailer? mailer;
+        private ProviderFiles? files;
+        private int itemErrors;
 
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string[] To { get; set; } = Array.Empty<string>();
+        // ---- Send-MailMessage's parameters: same names, types, positions and aliases ----
 
-        [Parameter(Position = 1)]
+        /// <summary>Recipients. Objects piped in give theirs through these property names (the same list as PipelineItemReader).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("EmailAddress", "Email", "Mail", "PrimarySmtpAddress", "WindowsEmailAddress", "UserPrincipalName", "Address")]
+        public string[]? To { get; set; }
+
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("sub")]
         public string? Subject { get; set; }
 
-        [Parameter(Position = 2)]
+        [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
         public string? Body { get; set; }
 
-        [Parameter]
-        public SwitchParameter BodyAsHtml { get; set; }
+        [Parameter(Position = 3)]
+        [Alias("ComputerName")]
+        [ValidateNotNullOrEmpty]
+        public string? SmtpServer { get; set; }
 
         [Parameter]
+        [ValidateNotNullOrEmpty]
         public string? From { get; set; }
 
         [Parameter]
@@ -38,100 +62,569 @@ namespace SmtpHandler.Commands
         public string[]? Bcc { get; set; }
 
         [Parameter]
-        public SmtpHandlerConfig? Config { get; set; }
-
-        [Parameter(Position = 3)]
-        [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
-        public string? SmtpServer { get; set; }
+        public string[]? ReplyTo { get; set; }
 
         [Parameter]
-        [ValidateRange(1, 65535)]
+        [Alias("BAH")]
+        public SwitchParameter BodyAsHtml { get; set; }
+
+        /// <summary>Files to attach: wildcards are expanded, a path that exists as written is taken literally.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("PsPath")]
+        [ValidateNotNullOrEmpty]
+        public string[]? Attachments { get; set; }
+
+        [Parameter]
+        public MailPriority Priority { get; set; } = MailPriority.Normal;
+
+        [Parameter]
+        [Alias("DNO")]
+        public DeliveryNotificationOptions DeliveryNotificationOption { get; set; } = DeliveryNotificationOptions.None;
+
+        /// <summary>The body's character set; UTF-8 when not given (Send-MailMessage's default was ASCII).</summary>
+        [Parameter]
+        [Alias("BE")]
+        [ValidateNotNullOrEmpty]
+        [EncodingTransformation]
+        public Encoding? Encoding { get; set; }
+
+        /// <summary>0 (or not given) means the config's port, else 25.</summary>
+        [Parameter]
+        [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
-        /// <summary>STARTTLS, as in Send-MailMessage; port 465 still means implicit TLS.</summary>
+        /// <summary>STARTTLS, as in Send-MailMessage; port 465 means implicit TLS by itself.</summary>
         [Parameter]
         public SwitchParameter UseSsl { get; set; }
 
         [Parameter]
         [Credential]
+        [ValidateNotNull]
         public PSCredential? Credential { get; set; }
+
+        // ---- SmtpHandler's own ----
+
+        /// <summary>A pipeline item: a recipient (string, MailAddress, object with an address property) or a file to attach.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public PSObject? InputObject { get; set; }
+
+        /// <summary>A configuration from New-SmtpHandlerConfig; inline connection parameters override its values.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public SmtpHandlerConfig? Config { get; set; }
+
+        /// <summary>Implicit TLS on any port (port 465 has it by itself).</summary>
+        [Parameter]
+        public SwitchParameter UseTls { get; set; }
+
+        [Parameter]
+        public SwitchParameter AllowUnencryptedAuthentication { get; set; }
 
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
         public int RecipientsPerMessage { get; set; }
 
-        protected override void ProcessRecord() => recipients.AddRange(To);
+        /// <summary>The HTML alternative of -Body (then -Body is the text part), or the only body.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? HtmlBody { get; set; }
+
+        /// <summary>Images for the HTML body: @{ logo = 'logo.png' } is referenced as &lt;img src="cid:logo"&gt;.</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public IDictionary? InlineImage { get; set; }
+
+        [Parameter]
+        [Alias("Headers")]
+        [ValidateNotNull]
+        public IDictionary? Header { get; set; }
+
+        /// <summary>The envelope sender and Sender header, when it differs from From.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Sender { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? MessageId { get; set; }
+
+        /// <summary>One message per pipeline item instead of one message to all of them.</summary>
+        [Parameter]
+        public SwitchParameter Individual { get; set; }
+
+        /// <summary>The header piped recipients land in: To (default), Cc or Bcc (mass mail: nobody sees the others).</summary>
+        [Parameter]
+        public PipelineRecipientHeader PipelineAs { get; set; } = PipelineRecipientHeader.To;
+
+        /// <summary>Any invalid address or unusable pipeline item stops the whole send before connecting.</summary>
+        [Parameter]
+        public SwitchParameter AllOrNothing { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            if (BodyAsHtml && commandLine.Contains(nameof(HtmlBody)))
+            {
+                ThrowTerminatingError(ErrorRecords.Create("BodyAsHtmlWithHtmlBody", ErrorCategory.InvalidArgument, "-BodyAsHtml makes -Body the HTML body, so -HtmlBody can't be given too. For a text and an HTML part, give -Body (text) and -HtmlBody without -BodyAsHtml.", HtmlBody));
+            }
+
+            files = new ProviderFiles(SessionState.Path);
+            config = Try(() => new SendConnectionSettings
+            {
+                Config = Config,
+                SmtpServer = SmtpServer,
+                Port = commandLine.Contains(nameof(Port)) ? Port : null,
+                UseSsl = UseSsl,
+                UseTls = UseTls,
+                Credential = Credential,
+                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
+                RecipientsPerMessage = commandLine.Contains(nameof(RecipientsPerMessage)) ? RecipientsPerMessage : null,
+                PSEmailServer = SessionState.PSVariable.GetValue("PSEmailServer") as string,
+            }.Resolve());
+            Log.Step($"Sending through {config}");
+
+            parameters = new MessageParameters
+            {
+                From = From,
+                Sender = Sender,
+                To = SplitAddresses(commandLine.Contains(nameof(To)) ? To : null),
+                Cc = SplitAddresses(Cc),
+                Bcc = SplitAddresses(Bcc),
+                ReplyTo = SplitAddresses(ReplyTo),
+                Subject = commandLine.Contains(nameof(Subject)) ? Subject : null,
+                Body = commandLine.Contains(nameof(Body)) ? Body : null,
+                HtmlBody = commandLine.Contains(nameof(HtmlBody)) ? HtmlBody : null,
+                BodyAsHtml = BodyAsHtml,
+                Attachments = commandLine.Contains(nameof(Attachments)) ? ResolveFilesOrStop(Attachments!) : Array.Empty<string>(),
+                InlineImages = ResolveInlineImages(),
+                Priority = Priority switch
+                {
+                    MailPriority.High => SmtpMessagePriority.High,
+                    MailPriority.Low => SmtpMessagePriority.Low,
+                    _ => SmtpMessagePriority.Normal,
+                },
+                DeliveryNotification = (SmtpDeliveryNotification)(int)DeliveryNotificationOption,
+                Headers = ToHeaders(Header),
+                Encoding = Encoding,
+                MessageId = MessageId,
+                PipelineHeader = PipelineAs,
+            };
+
+            // Everything given once is checked once, before any pipeline item: sender, headers, files.
+            mailer = new SmtpMailer(config, Log);
+            var template = MessageComposer.Template(parameters);
+            if (Individual)
+            {
+                template.MessageId = null;
+            }
+
+            Try(() => mailer.Validate(template));
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (InputObject == null)
+            {
+                return;
+            }
+
+            // -InputObject given an array on the command line: each element is an item.
+            var objects = InputObject.BaseObject is IEnumerable many && !(InputObject.BaseObject is string) && !(InputObject.BaseObject is IDictionary)
+                ? many.Cast<object?>().Where(o => o != null).Select(PSObject.AsPSObject)
+                : new[] { InputObject };
+            foreach (var item in objects)
+            {
+                Collect(item);
+            }
+        }
 
         protected override void EndProcessing()
         {
-            var config = EffectiveConfig();
-            var mailer = new SmtpMailer(config, Log);
-            var message = new SmtpMessage
+            var prepared = Individual ? PrepareIndividual() : PrepareSingle();
+            if (prepared == null)
             {
-                From = From,
-                To = recipients,
-                Cc = Cc ?? Array.Empty<string>(),
-                Bcc = Bcc ?? Array.Empty<string>(),
-                Subject = Subject,
-                TextBody = BodyAsHtml ? null : Body,
-                HtmlBody = BodyAsHtml ? Body : null,
-            };
+                return;
+            }
 
-            PreparedMessage prepared;
+            var invalid = ReportInvalidAddresses(prepared);
+            if (AllOrNothing && (invalid > 0 || itemErrors > 0))
+            {
+                ThrowTerminatingError(ErrorRecords.Create(
+                    "InvalidInputNothingSent",
+                    ErrorCategory.InvalidData,
+                    $"Nothing was sent: -AllOrNothing, and {invalid} invalid address(es) and {itemErrors} unusable pipeline item(s) were found (see the errors above).",
+                    null));
+            }
+
+            // Every confirmation before connecting: a server would not wait while a prompt does.
+            var confirmed = prepared.Where(m => ShouldProcess(
+                $"{m.Recipients.Count} recipient(s) via {config}",
+                $"Send '{m.Subject}' from {m.EnvelopeSender}")).ToList();
+            if (confirmed.Count == 0)
+            {
+                return;
+            }
+
+            Log.Step($"Sending {confirmed.Count} message(s) to {confirmed.Sum(m => m.Recipients.Count)} recipient(s) over one connection");
+            Send(confirmed);
+        }
+
+        private void Collect(PSObject obj)
+        {
+            PipelineItem item;
             try
             {
-                prepared = mailer.Prepare(message);
+                item = PipelineItemReader.Read(obj);
+            }
+            catch (SmtpHandlerException ex)
+            {
+                if (BoundFromPipeline(nameof(To)) is string[] scripted && scripted.Length > 0)
+                {
+                    item = new PipelineItem(obj, SplitAddresses(scripted), null);
+                }
+                else
+                {
+                    WriteSmtpError(ex);
+                    itemErrors++;
+                    return;
+                }
+            }
+
+            var parts = new ItemParts(item) { Addresses = item.Addresses };
+
+            // A -To script block (delay-bind) wins over the address properties the item carries.
+            if (BoundFromPipeline(nameof(To)) is string[] to && to.Length > 0 && !IsAddressPropertyValue(obj, to))
+            {
+                parts.Addresses = SplitAddresses(to);
+            }
+
+            parts.Subject = BoundFromPipeline(nameof(Subject)) as string;
+            parts.Body = BoundFromPipeline(nameof(Body)) as string;
+            parts.HtmlBody = BoundFromPipeline(nameof(HtmlBody)) as string;
+            var itemFiles = new List<string>();
+            if (item.File != null)
+            {
+                itemFiles.Add(item.File);
+            }
+
+            if (BoundFromPipeline(nameof(Attachments)) is string[] attachments)
+            {
+                try
+                {
+                    itemFiles.AddRange(attachments.SelectMany(files!.Resolve));
+                }
+                catch (SmtpHandlerException ex)
+                {
+                    WriteSmtpError(ex);
+                    itemErrors++;
+                    return;
+                }
+            }
+
+            parts.Files = itemFiles.Distinct(StringComparer.Ordinal).ToList();
+            if (!Individual)
+            {
+                Remember(pipelineSubjects, parts.Subject);
+                Remember(pipelineBodies, parts.Body);
+                Remember(pipelineHtmlBodies, parts.HtmlBody);
+            }
+
+            items.Add(parts);
+        }
+
+        /// <summary>Default mode: all pipeline recipients and files in one message.</summary>
+        private List<PreparedMessage>? PrepareSingle()
+        {
+            var message = MessageComposer.Single(
+                parameters,
+                items.SelectMany(i => i.Addresses),
+                items.SelectMany(i => i.Files),
+                parameters.Subject ?? OneValue(pipelineSubjects, nameof(Subject)),
+                parameters.Body ?? OneValue(pipelineBodies, nameof(Body)),
+                parameters.HtmlBody ?? OneValue(pipelineHtmlBodies, nameof(HtmlBody)));
+            RequireHtmlForInlineImages(message);
+            var prepared = Try(() => mailer!.Prepare(message, skipInvalidRecipients: true));
+            Log.Step($"Prepared one message '{prepared.Subject}' for {prepared.Recipients.Count} recipient(s){(items.Count > 0 ? $" ({items.Count} from the pipeline)" : string.Empty)}");
+            return new List<PreparedMessage> { prepared };
+        }
+
+        /// <summary>-Individual: one message per pipeline item; placeholders checked for every item before any is built.</summary>
+        private List<PreparedMessage>? PrepareIndividual()
+        {
+            if (items.Count == 0)
+            {
+                WriteWarning(itemErrors > 0 ? "-Individual: no usable pipeline item, so no message was sent." : "-Individual sends one message per pipeline item, and nothing was piped in: no message was sent.");
+                return null;
+            }
+
+            var values = items.Select(ValuesFor).ToList();
+            for (var i = 0; i < items.Count; i++)
+            {
+                foreach (var template in MessageComposer.Templates(parameters, items[i]))
+                {
+                    var unknown = template.Value.Unknown(values[i]).ToList();
+                    if (unknown.Count > 0)
+                    {
+                        var offered = string.Join(", ", values[i].Available);
+                        ThrowTerminatingError(ErrorRecords.Create(
+                            "UnknownPlaceholder",
+                            ErrorCategory.InvalidArgument,
+                            $"-{template.Key} uses {string.Join(", ", unknown.Select(u => "{" + u + "}"))}, which pipeline item {i + 1} {PipelineItemReader.Describe(items[i].Item.Item)} does not have. It has: {offered}. Nothing was sent. For literal braces write {{{{ and }}}}.",
+                            "{" + unknown[0] + "}"));
+                    }
+                }
+            }
+
+            var prepared = new List<PreparedMessage>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var message = MessageComposer.ForItem(parameters, items[i], values[i]);
+                RequireHtmlForInlineImages(message);
+                try
+                {
+                    prepared.Add(mailer!.Prepare(message, skipInvalidRecipients: true));
+                }
+                catch (SmtpHandlerException ex)
+                {
+                    WriteError(new ErrorRecord(
+                        new SmtpHandlerException(ex.ErrorId, ex.Kind, $"Pipeline item {i + 1} {PipelineItemReader.Describe(items[i].Item.Item)}: {ex.Message} No message was made for it.", ex.Target, ex),
+                        ex.ErrorId,
+                        ErrorCategory.InvalidArgument,
+                        ex.Target));
+                    itemErrors++;
+                }
+            }
+
+            if (parameters.MessageId != null)
+            {
+                var duplicate = prepared.GroupBy(m => m.MessageId, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+                if (duplicate != null)
+                {
+                    ThrowTerminatingError(ErrorRecords.Create("DuplicateMessageId", ErrorCategory.InvalidArgument, $"-MessageId gives {duplicate.Count()} messages the id <{duplicate.Key}>; each message needs its own: use a placeholder that differs per item, e.g. '{{Id}}.report@example.com'. Nothing was sent.", duplicate.Key));
+                }
+            }
+
+            Log.Step($"Prepared {prepared.Count} message(s), one per pipeline item");
+            return prepared;
+        }
+
+        private void Send(List<PreparedMessage> messages)
+        {
+            var progress = new SendProgress(this, messages.Count, messages.Sum(m => m.Recipients.Count), config!.ToString());
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            progress.Start();
+            try
+            {
+                foreach (var result in mailer!.Send(messages, CancelToken))
+                {
+                    progress.Advance(result);
+                    WriteObject(result);
+                    WriteResultErrors(result, reported);
+                }
+            }
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+            {
+                // Ctrl+C: the results written so far stand; the pipeline is stopping.
+                throw new PipelineStoppedException();
             }
             catch (SmtpHandlerException ex)
             {
                 ThrowSmtpError(ex);
-                return;
             }
-
-            if (!ShouldProcess($"{prepared.Recipients.Count} recipient(s) via {config}", $"Send '{prepared.Subject}'"))
+            finally
             {
-                return;
-            }
-
-            foreach (var result in mailer.Send(new[] { prepared }, CancelToken))
-            {
-                WriteObject(result);
-                if (result.ErrorId != null)
-                {
-                    WriteError(ErrorRecords.Create(result.ErrorId, ErrorCategory.ConnectionError, result.Error!, config.SmtpServer));
-                }
-
-                foreach (var rejected in result.Rejected)
-                {
-                    WriteError(ErrorRecords.RecipientRejected(rejected, result));
-                }
+                progress.Complete();
             }
         }
 
-        /// <summary>-Config as given, with any inline connection parameter overriding it; or inline parameters alone.</summary>
-        private SmtpHandlerConfig EffectiveConfig()
+        private void WriteResultErrors(SmtpSendResult result, HashSet<string> reported)
         {
-            var bound = MyInvocation.BoundParameters;
-            var baseConfig = Config ?? new SmtpHandlerConfig
+            // A failure that dooms the rest of the send (connection, TLS, login) is said once, not per message.
+            if (result.ErrorId != null && reported.Add(result.ErrorId + "\n" + result.Error))
             {
-                SmtpServer = SessionState.PSVariable.GetValue("PSEmailServer") is string server && server.Length > 0 ? server : SmtpHandlerConfig.DefaultServer,
-            };
-            var port = bound.ContainsKey(nameof(Port)) ? Port : baseConfig.Port;
-            var config = baseConfig with
+                WriteError(ErrorRecords.MessageFailed(result, config!.SmtpServer));
+            }
+
+            foreach (var rejected in result.Rejected)
             {
-                SmtpServer = SmtpServer ?? baseConfig.SmtpServer,
-                Port = port,
-                TlsMode = bound.ContainsKey(nameof(UseSsl)) || bound.ContainsKey(nameof(Port))
-                    ? SmtpHandlerConfig.ResolveTlsMode(port, false, UseSsl.IsPresent || baseConfig.TlsMode == SmtpTlsMode.StartTls)
-                    : baseConfig.TlsMode,
-                UserName = Credential?.UserName ?? baseConfig.UserName,
-                Password = Credential?.Password ?? baseConfig.Password,
-                RecipientsPerMessage = bound.ContainsKey(nameof(RecipientsPerMessage)) ? RecipientsPerMessage : baseConfig.RecipientsPerMessage,
+                WriteError(ErrorRecords.RecipientRejected(rejected, result));
+            }
+
+            foreach (var skipped in result.NotAttempted.Where(r => r.ErrorId != null && r.ErrorId != "InvalidMailAddress"))
+            {
+                WriteError(ErrorRecords.RecipientNotAttempted(skipped, $"{skipped.Address} was not sent '{result.Subject}': {skipped.Reason}"));
+            }
+
+            foreach (var unknown in result.Unknown)
+            {
+                WriteWarning($"Delivery of '{result.Subject}' to {unknown.Address} is unknown: {unknown.Reason}");
+            }
+        }
+
+        /// <summary>Each invalid address once, as a non-terminating error; returns how many there were.</summary>
+        private int ReportInvalidAddresses(List<PreparedMessage> prepared)
+        {
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var refused in prepared.SelectMany(m => m.RefusedBeforeSending).Where(r => r.ErrorId == "InvalidMailAddress"))
+            {
+                if (seen.Add(refused.Address))
+                {
+                    var why = refused.Reason?.Replace("Invalid address: ", string.Empty);
+                    WriteError(ErrorRecords.RecipientNotAttempted(
+                        refused,
+                        $"'{refused.Address}' is not a valid mail address: {why} {(AllOrNothing ? "Nothing will be sent (-AllOrNothing)." : "It is left out; the other recipients are sent to.")}"));
+                }
+            }
+
+            return seen.Count;
+        }
+
+        private PlaceholderValues ValuesFor(ItemParts item)
+        {
+            string? address = null;
+            string? displayName = null;
+            if (item.Addresses.Count > 0)
+            {
+                try
+                {
+                    var parsed = new MailAddress(item.Addresses[0]);
+                    address = parsed.Address;
+                    displayName = parsed.DisplayName;
+                }
+                catch (FormatException)
+                {
+                    address = item.Addresses[0];
+                }
+            }
+
+            return new PlaceholderValues(item.Item.Item, address, displayName);
+        }
+
+        /// <summary>The value a parameter got from the current pipeline item (its property, or a script block), if any.</summary>
+        private object? BoundFromPipeline(string name)
+        {
+            if (commandLine.Contains(name) || !MyInvocation.BoundParameters.ContainsKey(name))
+            {
+                return null;
+            }
+
+            return name switch
+            {
+                nameof(To) => To,
+                nameof(Subject) => Subject,
+                nameof(Body) => Body,
+                nameof(HtmlBody) => HtmlBody,
+                nameof(Attachments) => Attachments,
+                _ => null,
             };
+        }
+
+        private static bool IsAddressPropertyValue(PSObject item, string[] bound)
+        {
+            foreach (var name in PipelineItemReader.AddressProperties)
+            {
+                if (PipelineItemReader.TryGetProperty(item, name, out var value))
+                {
+                    var raw = value is PSObject ps ? ps.BaseObject : value;
+                    var texts = raw is IEnumerable many && !(raw is string)
+                        ? many.Cast<object?>().Select(o => o?.ToString() ?? string.Empty).ToArray()
+                        : new[] { raw?.ToString() ?? string.Empty };
+                    if (texts.SequenceEqual(bound, StringComparer.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static void Remember(HashSet<string> values, string? value)
+        {
+            if (value != null)
+            {
+                values.Add(value);
+            }
+        }
+
+        /// <summary>A value bound from pipeline items in default mode: fine when they all agree.</summary>
+        private string? OneValue(HashSet<string> values, string parameter)
+        {
+            if (values.Count > 1)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(
+                    "PerItemValueNeedsIndividual",
+                    ErrorCategory.InvalidArgument,
+                    $"The pipeline items give {values.Count} different values for -{parameter}, but without -Individual they all go into one message. Add -Individual for one message per item, or give -{parameter} on the command line. Nothing was sent.",
+                    parameter));
+            }
+
+            return values.FirstOrDefault();
+        }
+
+        private void RequireHtmlForInlineImages(SmtpMessage message)
+        {
+            if (message.InlineImages.Count > 0 && message.HtmlBody == null)
+            {
+                ThrowTerminatingError(ErrorRecords.Create("InlineImageNeedsHtml", ErrorCategory.InvalidArgument, "-InlineImage images are shown by an HTML body (<img src=\"cid:name\">): give -HtmlBody, or -Body with -BodyAsHtml. Nothing was sent.", InlineImage));
+            }
+        }
+
+        private static IReadOnlyList<string> SplitAddresses(IEnumerable<string>? addresses) =>
+            addresses == null ? Array.Empty<string>() : addresses.SelectMany(MailAddressList.Split).ToList();
+
+        private static IDictionary<string, string> ToHeaders(IDictionary? header)
+        {
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (header != null)
+            {
+                foreach (DictionaryEntry entry in header)
+                {
+                    var value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
+                    headers[entry.Key?.ToString() ?? string.Empty] = value?.ToString() ?? string.Empty;
+                }
+            }
+
+            return headers;
+        }
+
+        private IReadOnlyList<SmtpAttachment> ResolveInlineImages()
+        {
+            var images = new List<SmtpAttachment>();
+            if (InlineImage == null)
+            {
+                return images;
+            }
+
+            foreach (DictionaryEntry entry in InlineImage)
+            {
+                var id = entry.Key?.ToString() ?? string.Empty;
+                if (id.Length == 0 || id.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '<' || c == '>' || c == '"' || c > 126))
+                {
+                    ThrowTerminatingError(ErrorRecords.Create("InvalidContentId", ErrorCategory.InvalidArgument, $"'{id}' can't be a Content-ID: use letters, digits and . _ - @ only, as in @{{ logo = 'logo.png' }} with <img src=\"cid:logo\">.", id));
+                }
+
+                var path = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString() ?? string.Empty;
+                var found = ResolveFilesOrStop(new[] { path });
+                if (found.Count != 1)
+                {
+                    ThrowTerminatingError(ErrorRecords.Create("InlineImageNotOneFile", ErrorCategory.InvalidArgument, $"The inline image '{id}' must be one file, but '{path}' matches {found.Count}.", path));
+                }
+
+                images.Add(new SmtpAttachment(found[0], id));
+            }
+
+            return images;
+        }
+
+        private IReadOnlyList<string> ResolveFilesOrStop(IEnumerable<string> paths) =>
+            Try(() => paths.SelectMany(files!.Resolve).Distinct(StringComparer.Ordinal).ToList());
+
+        private T Try<T>(Func<T> action)
+        {
             try
             {
-                return config.Validate();
+                return action();
             }
             catch (SmtpHandlerException ex)
             {
@@ -139,5 +632,11 @@ namespace SmtpHandler.Commands
                 throw;
             }
         }
+
+        private void Try(Action action) => Try(() =>
+        {
+            action();
+            return true;
+        });
     }
 }

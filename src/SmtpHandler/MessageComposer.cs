@@ -1,0 +1,182 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+
+namespace SmtpHandler.Commands
+{
+    /// <summary>Which header recipients from the pipeline land in.</summary>
+    public enum PipelineRecipientHeader
+    {
+        To,
+        Cc,
+        Bcc,
+    }
+
+    /// <summary>The message parts given once, on the command line, for every message of one call.</summary>
+    internal sealed class MessageParameters
+    {
+        public string? From { get; set; }
+
+        public string? Sender { get; set; }
+
+        public IReadOnlyList<string> To { get; set; } = Array.Empty<string>();
+
+        public IReadOnlyList<string> Cc { get; set; } = Array.Empty<string>();
+
+        public IReadOnlyList<string> Bcc { get; set; } = Array.Empty<string>();
+
+        public IReadOnlyList<string> ReplyTo { get; set; } = Array.Empty<string>();
+
+        public string? Subject { get; set; }
+
+        public string? Body { get; set; }
+
+        public string? HtmlBody { get; set; }
+
+        /// <summary>-BodyAsHtml: -Body is HTML (Send-MailMessage's meaning).</summary>
+        public bool BodyAsHtml { get; set; }
+
+        public IReadOnlyList<string> Attachments { get; set; } = Array.Empty<string>();
+
+        public IReadOnlyList<SmtpAttachment> InlineImages { get; set; } = Array.Empty<SmtpAttachment>();
+
+        public SmtpMessagePriority Priority { get; set; }
+
+        public SmtpDeliveryNotification DeliveryNotification { get; set; }
+
+        public IDictionary<string, string> Headers { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+        public Encoding? Encoding { get; set; }
+
+        public string? MessageId { get; set; }
+
+        public PipelineRecipientHeader PipelineHeader { get; set; }
+    }
+
+    /// <summary>What one pipeline item brings to its own message in -Individual mode.</summary>
+    internal sealed class ItemParts
+    {
+        public ItemParts(PipelineItem item)
+        {
+            Item = item;
+        }
+
+        public PipelineItem Item { get; }
+
+        /// <summary>Recipients of this item: what it carried, or what a -To script block gave.</summary>
+        public IReadOnlyList<string> Addresses { get; set; } = Array.Empty<string>();
+
+        /// <summary>Values bound from the item (its property of that name, or a script block): used as they are.</summary>
+        public string? Subject { get; set; }
+
+        public string? Body { get; set; }
+
+        public string? HtmlBody { get; set; }
+
+        /// <summary>Full paths of files this item brings (a piped file, or -Attachments bound from the item).</summary>
+        public IReadOnlyList<string> Files { get; set; } = Array.Empty<string>();
+    }
+
+    /// <summary>Maps Send-SmtpMessage's parameters (and pipeline items) to the engine's message model.</summary>
+    internal static class MessageComposer
+    {
+        /// <summary>The message without pipeline recipients: checked once before any item is used.</summary>
+        public static SmtpMessage Template(MessageParameters p) => Build(p, Array.Empty<string>(), p.Subject, p.Body, p.HtmlBody, Array.Empty<string>(), p.MessageId);
+
+        /// <summary>Default mode: every pipeline recipient in one message.</summary>
+        public static SmtpMessage Single(MessageParameters p, IEnumerable<string> pipelineAddresses, IEnumerable<string> pipelineFiles, string? subject, string? body, string? htmlBody) =>
+            Build(p, pipelineAddresses.ToList(), subject, body, htmlBody, pipelineFiles.ToList(), p.MessageId);
+
+        /// <summary>-Individual: one message for one item; command-line templates get the item's placeholders.</summary>
+        public static SmtpMessage ForItem(MessageParameters p, ItemParts item, PlaceholderValues values)
+        {
+            var html = p.BodyAsHtml;
+            var subject = item.Subject ?? Expand(p.Subject, values, false);
+            var body = item.Body ?? Expand(p.Body, values, html);
+            var htmlBody = item.HtmlBody ?? Expand(p.HtmlBody, values, true);
+            var messageId = Expand(p.MessageId, values, false);
+            return Build(p, item.Addresses, subject, body, htmlBody, item.Files, messageId);
+        }
+
+        /// <summary>The command-line texts that take placeholders in -Individual mode, by parameter name.</summary>
+        public static IEnumerable<KeyValuePair<string, PlaceholderTemplate>> Templates(MessageParameters p, ItemParts item)
+        {
+            if (item.Subject == null && p.Subject != null)
+            {
+                yield return new KeyValuePair<string, PlaceholderTemplate>("Subject", PlaceholderTemplate.Parse(p.Subject));
+            }
+
+            if (item.Body == null && p.Body != null)
+            {
+                yield return new KeyValuePair<string, PlaceholderTemplate>("Body", PlaceholderTemplate.Parse(p.Body));
+            }
+
+            if (item.HtmlBody == null && p.HtmlBody != null)
+            {
+                yield return new KeyValuePair<string, PlaceholderTemplate>("HtmlBody", PlaceholderTemplate.Parse(p.HtmlBody));
+            }
+
+            if (p.MessageId != null)
+            {
+                yield return new KeyValuePair<string, PlaceholderTemplate>("MessageId", PlaceholderTemplate.Parse(p.MessageId));
+            }
+        }
+
+        private static string? Expand(string? text, PlaceholderValues values, bool html) =>
+            text == null ? null : PlaceholderTemplate.Parse(text).Expand(values, html);
+
+        private static SmtpMessage Build(MessageParameters p, IReadOnlyList<string> pipelineAddresses, string? subject, string? body, string? htmlBody, IReadOnlyList<string> extraFiles, string? messageId)
+        {
+            var message = new SmtpMessage
+            {
+                From = p.From,
+                Sender = p.Sender,
+                To = p.To.ToList(),
+                Cc = p.Cc.ToList(),
+                Bcc = p.Bcc.ToList(),
+                ReplyTo = p.ReplyTo.ToList(),
+                Subject = subject,
+                Priority = p.Priority,
+                DeliveryNotification = p.DeliveryNotification,
+                Headers = new Dictionary<string, string>(p.Headers, StringComparer.OrdinalIgnoreCase),
+                Encoding = p.Encoding,
+                MessageId = messageId,
+                InlineImages = p.InlineImages.ToList(),
+            };
+
+            var target = p.PipelineHeader switch
+            {
+                PipelineRecipientHeader.Cc => message.Cc,
+                PipelineRecipientHeader.Bcc => message.Bcc,
+                _ => message.To,
+            };
+            foreach (var address in pipelineAddresses)
+            {
+                target.Add(address);
+            }
+
+            // -Body with -BodyAsHtml is HTML (Send-MailMessage); -Body with -HtmlBody is the text alternative.
+            if (p.BodyAsHtml)
+            {
+                message.HtmlBody = body;
+            }
+            else
+            {
+                message.TextBody = body;
+                message.HtmlBody = htmlBody;
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var path in p.Attachments.Concat(extraFiles))
+            {
+                if (seen.Add(path))
+                {
+                    message.Attachments.Add(new SmtpAttachment(path));
+                }
+            }
+
+            return message;
+        }
+    }
+}
