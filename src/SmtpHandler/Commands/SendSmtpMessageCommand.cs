@@ -162,7 +162,16 @@ namespace SmtpHandler.Commands
 
         protected override void BeginProcessing()
         {
+            // What the command line gave. A script block for a pipeline parameter (delay-bind) is listed as bound
+            // but has no value yet: it is evaluated per item, so it does not count.
             commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            foreach (var perItem in new (string Name, object? Value)[] { (nameof(To), To), (nameof(Subject), Subject), (nameof(Body), Body), (nameof(HtmlBody), HtmlBody), (nameof(Attachments), Attachments) })
+            {
+                if (perItem.Value == null)
+                {
+                    commandLine.Remove(perItem.Name);
+                }
+            }
             if (BodyAsHtml && commandLine.Contains(nameof(HtmlBody)))
             {
                 ThrowTerminatingError(ErrorRecords.Create("BodyAsHtmlWithHtmlBody", ErrorCategory.InvalidArgument, "-BodyAsHtml makes -Body the HTML body, so -HtmlBody can't be given too. For a text and an HTML part, give -Body (text) and -HtmlBody without -BodyAsHtml.", HtmlBody));
@@ -503,7 +512,8 @@ namespace SmtpHandler.Commands
         /// <summary>The value a parameter got from the current pipeline item (its property, or a script block), if any.</summary>
         private object? BoundFromPipeline(string name)
         {
-            if (commandLine.Contains(name) || !MyInvocation.BoundParameters.ContainsKey(name))
+            // Parameters bound from an item are reset to null before the next item, so a value here is this item's.
+            if (commandLine.Contains(name))
             {
                 return null;
             }
