@@ -165,12 +165,21 @@ Describe 'Recipients from the pipeline' {
     }
 
     It 'evaluates script blocks per item with -Individual and takes an item''s Subject property as it is' {
+        Set-Content -Path (Join-Path $TestDrive 'ann.txt') -Value 'for ann'
+        Set-Content -Path (Join-Path $TestDrive 'bob.txt') -Value 'for bob'
         $rows = [pscustomobject]@{ Login = 'ann'; Subject = 'Budget {draft}' }, [pscustomobject]@{ Login = 'bob'; Subject = 'Plan' }
-        $results = $rows | Send-SmtpMessage -Config $Config -From 'ops@example.test' -Individual -To { "$($_.Login)@example.test" } -Body { "Hi $($_.Login)" }
+        Push-Location $TestDrive
+        try {
+            $results = $rows | Send-SmtpMessage -Config $Config -From 'ops@example.test' -Individual -To { "$($_.Login)@example.test" } -Body { "Hi $($_.Login)" } -Attachments { "$($_.Login).txt" }
+        }
+        finally { Pop-Location }
         $results.Count | Should -Be 2
         $messages = Get-Smtp4devMessage -Server $Server
-        ($messages | Where-Object { $_.to -eq 'ann@example.test' }).subject | Should -Be 'Budget {draft}'
+        $ann = $messages | Where-Object { $_.to -eq 'ann@example.test' }
+        $ann.subject | Should -Be 'Budget {draft}'
         ($messages | Where-Object { $_.to -eq 'bob@example.test' }).subject | Should -Be 'Plan'
+        (Get-MessagePart -Id $ann.id | Where-Object isAttachment).name | Should -BeLike 'ann.txt*'
+        Get-Smtp4devRawMessage -Server $Server -Id $ann.id | Should -Match 'Hi ann'
     }
 
     It 'stops before sending when the piped items disagree on a value that one message can hold only once' {
@@ -349,7 +358,8 @@ Describe 'Content' {
     It 'sends to an IDN domain and uses SMTPUTF8 for a non-ASCII local part when the server offers it' {
         $result = Send-SmtpMessage -Config $Config -From 'ops@example.test' -To 'anna@bücher.example', 'jörg@example.test' -Subject 'Intl' -Body 'x'
         $result.Status | Should -Be 'Sent'
-        Get-SessionLog | Should -Match 'SMTPUTF8'
+        Get-SessionLog | Should -Match 'MAIL FROM:<ops@example.test>[^\r\n]*SMTPUTF8'
+        Get-SessionLog | Should -Match 'RCPT TO:<jörg@example.test>'
     }
 }
 
@@ -378,6 +388,17 @@ Describe 'Servers without SMTPUTF8, and a 200 MB attachment' {
         $problems.Count | Should -Be 1
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'RecipientRejected,*'
         $problems[0].TargetObject | Should -Be 'reject.me@example.test'
+    }
+
+    It 'asks for delivery status notifications with -DeliveryNotificationOption when the server offers DSN' {
+        $dsn = Start-ScriptedSmtpServer -Extension 'DSN', '8BITMIME'
+        try {
+            $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $dsn.Port -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -DeliveryNotificationOption OnFailure, Delay
+            $result.Status | Should -Be 'Sent'
+            $rcpt = @($dsn.Commands | Where-Object { $_ -like 'RCPT TO:<ann@example.test>*' })
+            $rcpt[0] | Should -Match 'NOTIFY=(FAILURE,DELAY|DELAY,FAILURE)'
+        }
+        finally { $dsn.Dispose() }
     }
 
     It 'sends a 200 MB attachment with a peak working set far below its size' {
@@ -481,6 +502,7 @@ Describe 'Send-MailMessage compatibility' {
         @(Get-Smtp4devMessage -Server $Server).Count | Should -Be 1
         if ($Attached) {
             $parts = Get-MessagePart -Id (Get-Smtp4devMessage -Server $Server)[0].id
+            @($parts | Where-Object isAttachment).Count | Should -Be 1
             ($parts | Where-Object isAttachment).name | Should -BeLike 'compat.txt*'
         }
     }

@@ -1,5 +1,7 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
+using System.Management.Automation;
 using System.Linq;
 using System.Text;
 
@@ -122,6 +124,33 @@ namespace SmtpHandler.Commands
                 yield return new KeyValuePair<string, PlaceholderTemplate>("MessageId", PlaceholderTemplate.Parse(p.MessageId));
             }
         }
+
+        /// <summary>-Header @{...} as the engine's header dictionary.</summary>
+        public static IDictionary<string, string> ToHeaders(IDictionary? header)
+        {
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (header != null)
+            {
+                foreach (DictionaryEntry entry in header)
+                {
+                    var value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
+                    headers[entry.Key?.ToString() ?? string.Empty] = value?.ToString() ?? string.Empty;
+                }
+            }
+
+            return headers;
+        }
+
+        /// <summary>Send-MailMessage's priority as the engine's.</summary>
+        public static SmtpMessagePriority ToPriority(System.Net.Mail.MailPriority priority) => priority switch
+        {
+            System.Net.Mail.MailPriority.High => SmtpMessagePriority.High,
+            System.Net.Mail.MailPriority.Low => SmtpMessagePriority.Low,
+            _ => SmtpMessagePriority.Normal,
+        };
+
+        /// <summary>Send-MailMessage's DSN options as the engine's (the same flag values).</summary>
+        public static SmtpDeliveryNotification ToDeliveryNotification(System.Net.Mail.DeliveryNotificationOptions options) => (SmtpDeliveryNotification)(int)options;
 
         private static string? Expand(string? text, PlaceholderValues values, bool html) =>
             text == null ? null : PlaceholderTemplate.Parse(text).Expand(values, html);

@@ -142,6 +142,27 @@ namespace SmtpHandler.Commands
             return true;
         }
 
+        /// <summary>Whether <paramref name="bound"/> is just the value of one of the item's address properties.</summary>
+        public static bool IsAddressPropertyValue(PSObject item, string[] bound)
+        {
+            foreach (var name in AddressProperties)
+            {
+                if (TryGetProperty(item, name, out var value))
+                {
+                    var raw = value is PSObject ps ? ps.BaseObject : value;
+                    var texts = raw is IEnumerable many && !(raw is string)
+                        ? many.Cast<object?>().Select(o => o?.ToString() ?? string.Empty).ToArray()
+                        : new[] { raw?.ToString() ?? string.Empty };
+                    if (texts.SequenceEqual(bound, StringComparer.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
         private static IEnumerable<string> AddressTexts(object? value)
         {
             value = value is PSObject ps ? ps.BaseObject : value;

@@ -141,6 +141,28 @@ namespace SmtpHandler.Commands
             this.displayName = displayName;
         }
 
+        /// <summary>The values for one item: its properties, and its first recipient as {Address} and {DisplayName}.</summary>
+        public static PlaceholderValues For(ItemParts item)
+        {
+            string? address = null;
+            string? displayName = null;
+            if (item.Addresses.Count > 0)
+            {
+                try
+                {
+                    var parsed = new System.Net.Mail.MailAddress(item.Addresses[0]);
+                    address = parsed.Address;
+                    displayName = parsed.DisplayName;
+                }
+                catch (FormatException)
+                {
+                    address = item.Addresses[0];
+                }
+            }
+
+            return new PlaceholderValues(item.Item.Item, address, displayName);
+        }
+
         /// <summary>The property names an item offers, for error messages.</summary>
         public IEnumerable<string> Available
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
@@ -15,6 +16,40 @@ namespace SmtpHandler.Commands
         public ProviderFiles(PathIntrinsics paths)
         {
             this.paths = paths;
+        }
+
+        /// <summary>
+        /// A path through the PowerShell provider, relative to the current location: taken literally when a file
+        /// of that name exists (names may hold [ ]), else as a wildcard. Only file-system files qualify.
+        /// </summary>
+        /// <summary>-InlineImage @{ id = path }: each path one file; each id usable as a Content-ID.</summary>
+        public IReadOnlyList<SmtpAttachment> InlineImages(IDictionary? inlineImage)
+        {
+            var images = new List<SmtpAttachment>();
+            if (inlineImage == null)
+            {
+                return images;
+            }
+
+            foreach (DictionaryEntry entry in inlineImage)
+            {
+                var id = entry.Key?.ToString() ?? string.Empty;
+                if (id.Length == 0 || id.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '<' || c == '>' || c == '"' || c > 126))
+                {
+                    throw new SmtpHandlerException("InvalidContentId", SmtpFailureKind.InvalidArgument, $"'{id}' can't be a Content-ID: use letters, digits and . _ - @ only, as in @{{ logo = 'logo.png' }} with <img src=\"cid:logo\">.", id) { ParameterName = "InlineImage" };
+                }
+
+                var path = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString() ?? string.Empty;
+                var found = Resolve(path).ToList();
+                if (found.Count != 1)
+                {
+                    throw new SmtpHandlerException("InlineImageNotOneFile", SmtpFailureKind.InvalidArgument, $"The inline image '{id}' must be one file, but '{path}' matches {found.Count}.", path) { ParameterName = "InlineImage" };
+                }
+
+                images.Add(new SmtpAttachment(found[0], id));
+            }
+
+            return images;
         }
 
         /// <summary>

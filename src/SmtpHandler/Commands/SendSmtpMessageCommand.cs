@@ -205,15 +205,10 @@ namespace SmtpHandler.Commands
                 HtmlBody = commandLine.Contains(nameof(HtmlBody)) ? HtmlBody : null,
                 BodyAsHtml = BodyAsHtml,
                 Attachments = commandLine.Contains(nameof(Attachments)) ? ResolveFilesOrStop(Attachments!) : Array.Empty<string>(),
-                InlineImages = ResolveInlineImages(),
-                Priority = Priority switch
-                {
-                    MailPriority.High => SmtpMessagePriority.High,
-                    MailPriority.Low => SmtpMessagePriority.Low,
-                    _ => SmtpMessagePriority.Normal,
-                },
-                DeliveryNotification = (SmtpDeliveryNotification)(int)DeliveryNotificationOption,
-                Headers = ToHeaders(Header),
+                InlineImages = Try(() => files.InlineImages(InlineImage)),
+                Priority = MessageComposer.ToPriority(Priority),
+                DeliveryNotification = MessageComposer.ToDeliveryNotification(DeliveryNotificationOption),
+                Headers = MessageComposer.ToHeaders(Header),
                 Encoding = Encoding,
                 MessageId = MessageId,
                 PipelineHeader = PipelineAs,
@@ -302,7 +297,7 @@ namespace SmtpHandler.Commands
             var parts = new ItemParts(item) { Addresses = item.Addresses };
 
             // A -To script block (delay-bind) wins over the address properties the item carries.
-            if (BoundFromPipeline(nameof(To)) is string[] to && to.Length > 0 && !IsAddressPropertyValue(obj, to))
+            if (BoundFromPipeline(nameof(To)) is string[] to && to.Length > 0 && !PipelineItemReader.IsAddressPropertyValue(obj, to))
             {
                 parts.Addresses = SplitAddresses(to);
             }
@@ -366,7 +361,7 @@ namespace SmtpHandler.Commands
                 return null;
             }
 
-            var values = items.Select(ValuesFor).ToList();
+            var values = items.Select(PlaceholderValues.For).ToList();
             for (var i = 0; i < items.Count; i++)
             {
                 foreach (var template in MessageComposer.Templates(parameters, items[i]))
@@ -488,27 +483,6 @@ namespace SmtpHandler.Commands
             return seen.Count;
         }
 
-        private PlaceholderValues ValuesFor(ItemParts item)
-        {
-            string? address = null;
-            string? displayName = null;
-            if (item.Addresses.Count > 0)
-            {
-                try
-                {
-                    var parsed = new MailAddress(item.Addresses[0]);
-                    address = parsed.Address;
-                    displayName = parsed.DisplayName;
-                }
-                catch (FormatException)
-                {
-                    address = item.Addresses[0];
-                }
-            }
-
-            return new PlaceholderValues(item.Item.Item, address, displayName);
-        }
-
         /// <summary>The value a parameter got from the current pipeline item (its property, or a script block), if any.</summary>
         private object? BoundFromPipeline(string name)
         {
@@ -527,26 +501,6 @@ namespace SmtpHandler.Commands
                 nameof(Attachments) => Attachments,
                 _ => null,
             };
-        }
-
-        private static bool IsAddressPropertyValue(PSObject item, string[] bound)
-        {
-            foreach (var name in PipelineItemReader.AddressProperties)
-            {
-                if (PipelineItemReader.TryGetProperty(item, name, out var value))
-                {
-                    var raw = value is PSObject ps ? ps.BaseObject : value;
-                    var texts = raw is IEnumerable many && !(raw is string)
-                        ? many.Cast<object?>().Select(o => o?.ToString() ?? string.Empty).ToArray()
-                        : new[] { raw?.ToString() ?? string.Empty };
-                    if (texts.SequenceEqual(bound, StringComparer.Ordinal))
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            return false;
         }
 
         private static void Remember(HashSet<string> values, string? value)
@@ -582,50 +536,6 @@ namespace SmtpHandler.Commands
 
         private static IReadOnlyList<string> SplitAddresses(IEnumerable<string>? addresses) =>
             addresses == null ? Array.Empty<string>() : addresses.SelectMany(MailAddressList.Split).ToList();
-
-        private static IDictionary<string, string> ToHeaders(IDictionary? header)
-        {
-            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            if (header != null)
-            {
-                foreach (DictionaryEntry entry in header)
-                {
-                    var value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
-                    headers[entry.Key?.ToString() ?? string.Empty] = value?.ToString() ?? string.Empty;
-                }
-            }
-
-            return headers;
-        }
-
-        private IReadOnlyList<SmtpAttachment> ResolveInlineImages()
-        {
-            var images = new List<SmtpAttachment>();
-            if (InlineImage == null)
-            {
-                return images;
-            }
-
-            foreach (DictionaryEntry entry in InlineImage)
-            {
-                var id = entry.Key?.ToString() ?? string.Empty;
-                if (id.Length == 0 || id.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '<' || c == '>' || c == '"' || c > 126))
-                {
-                    ThrowTerminatingError(ErrorRecords.Create("InvalidContentId", ErrorCategory.InvalidArgument, $"'{id}' can't be a Content-ID: use letters, digits and . _ - @ only, as in @{{ logo = 'logo.png' }} with <img src=\"cid:logo\">.", id));
-                }
-
-                var path = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString() ?? string.Empty;
-                var found = ResolveFilesOrStop(new[] { path });
-                if (found.Count != 1)
-                {
-                    ThrowTerminatingError(ErrorRecords.Create("InlineImageNotOneFile", ErrorCategory.InvalidArgument, $"The inline image '{id}' must be one file, but '{path}' matches {found.Count}.", path));
-                }
-
-                images.Add(new SmtpAttachment(found[0], id));
-            }
-
-            return images;
-        }
 
         private IReadOnlyList<string> ResolveFilesOrStop(IEnumerable<string> paths) =>
             Try(() => paths.SelectMany(files!.Resolve).Distinct(StringComparer.Ordinal).ToList());
