@@ -634,6 +634,22 @@ Describe 'Credentials and STARTTLS' {
         Get-SessionCount | Should -Be 0
     }
 
+    It 'sends with -UseSsl (STARTTLS) and -Credential on top of a config that trusts the test CA' {
+        . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
+        $certificates = New-TestCertificateSet -Directory (Join-Path $TestDrive 'certs')
+        $tls = Start-Smtp4dev -TlsMode StartTls -CertificatePath $certificates.ServerPem -CertificateKeyPath $certificates.ServerKey -User 'mailer=S3cret-Pa55' -AuthenticationRequired
+        try {
+            $config = New-SmtpHandlerConfig -SmtpServer localhost -Port 1 -TrustedCertificatePath $certificates.CaPem
+            $output = Send-SmtpMessage -Config $config -Port $tls.SmtpPort -UseSsl -Credential $Credential -From 'ops@example.test' -To 'ann@example.test' -Subject 'Secure' -Body 'x' -Verbose 4>&1
+            ($output | Where-Object { $_ -is [SmtpHandler.SmtpSendResult] }).Status | Should -Be 'Sent'
+            $text = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+            $text | Should -Match 'STARTTLS'
+            $text | Should -Not -Match 'S3cret-Pa55'
+            (Get-Smtp4devMessage -Server $tls)[0].secureConnection | Should -BeTrue
+        }
+        finally { Stop-Smtp4dev $tls }
+    }
+
     It 'takes -UseSsl as required STARTTLS: a server without it gets nothing in plaintext' {
         $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Server.SmtpPort -UseSsl -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -ErrorVariable problems -ErrorAction SilentlyContinue
         $result.Status | Should -Be 'Failed'

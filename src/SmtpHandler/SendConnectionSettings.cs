@@ -4,7 +4,8 @@ namespace SmtpHandler.Commands
 {
     /// <summary>
     /// The connection of one Send-SmtpMessage call: -Config, with every inline connection parameter that was
-    /// given overriding the config's value; without -Config, the inline parameters alone on top of the defaults.
+    /// given overriding the config's value (an inline -Credential replaces the config's password or OAuth login);
+    /// without -Config, the inline parameters alone on top of the defaults.
     /// The server comes from -SmtpServer, else the config, else $PSEmailServer, else localhost.
     /// </summary>
     internal sealed class SendConnectionSettings
@@ -53,6 +54,9 @@ namespace SmtpHandler.Commands
                 TlsMode = tlsMode,
                 UserName = Credential != null ? Credential.UserName : baseConfig.UserName,
                 Password = Credential != null ? Credential.Password : baseConfig.Password,
+
+                // An inline credential replaces the config's login, OAuth included.
+                TokenSource = Credential != null ? null : baseConfig.TokenSource,
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication || baseConfig.AllowUnencryptedAuthentication,
                 RecipientsPerMessage = RecipientsPerMessage ?? baseConfig.RecipientsPerMessage,
             };
