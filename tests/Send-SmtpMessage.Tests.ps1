@@ -1,8 +1,10 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'ScriptedSmtpServer.ps1')
-    # Login is offered (not required): one server serves the credential tests too.
-    $script:Server = Start-Smtp4dev -User 'mailer=S3cret-Pa55'
+    . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
+    # One server for everything: STARTTLS and login are offered, neither is required.
+    $script:Certificates = New-TestCertificateSet -Directory (Join-Path $TestDrive 'certs')
+    $script:Server = Start-Smtp4dev -TlsMode StartTls -CertificatePath $Certificates.ServerPem -CertificateKeyPath $Certificates.ServerKey -User 'mailer=S3cret-Pa55'
     $script:Config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Server.SmtpPort
 
     function script:Get-SessionCount { @(Get-Smtp4devSession -Server $Server).Count }
@@ -635,25 +637,23 @@ Describe 'Credentials and STARTTLS' {
     }
 
     It 'sends with -UseSsl (STARTTLS) and -Credential on top of a config that trusts the test CA' {
-        . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
-        $certificates = New-TestCertificateSet -Directory (Join-Path $TestDrive 'certs')
-        $tls = Start-Smtp4dev -TlsMode StartTls -CertificatePath $certificates.ServerPem -CertificateKeyPath $certificates.ServerKey -User 'mailer=S3cret-Pa55' -AuthenticationRequired
-        try {
-            $config = New-SmtpHandlerConfig -SmtpServer localhost -Port 1 -TrustedCertificatePath $certificates.CaPem
-            $output = Send-SmtpMessage -Config $config -Port $tls.SmtpPort -UseSsl -Credential $Credential -From 'ops@example.test' -To 'ann@example.test' -Subject 'Secure' -Body 'x' -Verbose 4>&1
-            ($output | Where-Object { $_ -is [SmtpHandler.SmtpSendResult] }).Status | Should -Be 'Sent'
-            $text = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
-            $text | Should -Match 'STARTTLS'
-            $text | Should -Not -Match 'S3cret-Pa55'
-            (Get-Smtp4devMessage -Server $tls)[0].secureConnection | Should -BeTrue
-        }
-        finally { Stop-Smtp4dev $tls }
+        $config = New-SmtpHandlerConfig -SmtpServer localhost -Port 1 -TrustedCertificatePath $Certificates.CaPem
+        $output = Send-SmtpMessage -Config $config -Port $Server.SmtpPort -UseSsl -Credential $Credential -From 'ops@example.test' -To 'ann@example.test' -Subject 'Secure' -Body 'x' -Verbose 4>&1
+        ($output | Where-Object { $_ -is [SmtpHandler.SmtpSendResult] }).Status | Should -Be 'Sent'
+        $text = ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $text | Should -Match 'STARTTLS'
+        $text | Should -Match 'Authenticating as mailer'
+        $text | Should -Not -Match 'S3cret-Pa55'
+        (Invoke-RestMethod "$($Server.ApiUrl)/messages/$((Get-Smtp4devMessage -Server $Server)[0].id)").secureConnection | Should -BeTrue
     }
 
     It 'takes -UseSsl as required STARTTLS: a server without it gets nothing in plaintext' {
-        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Server.SmtpPort -UseSsl -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $plain = Start-ScriptedSmtpServer -Extension '8BITMIME'
+        try { $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $plain.Port -UseSsl -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -ErrorVariable problems -ErrorAction SilentlyContinue }
+        finally { $plain.Dispose() }
         $result.Status | Should -Be 'Failed'
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'StartTlsNotOffered,*'
-        @(Get-Smtp4devMessage -Server $Server).Count | Should -Be 0
+        $plain.Commands | Should -Not -Contain 'DATA'
+        @($plain.Commands | Where-Object { $_ -like 'MAIL FROM*' }).Count | Should -Be 0
     }
 }
