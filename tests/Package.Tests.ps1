@@ -184,7 +184,7 @@ Import-Module SmtpHandler
         }
         else {
             # No MAML for it yet: PowerShell's generated help, whose synopsis is the syntax.
-            $report.Synopsis | Should -Match 'Send-SmtpMessage \[-To\] <string\[\]>'
+            $report.Synopsis | Should -Match 'Send-SmtpMessage \[\[-To\] <string\[\]>\]'
         }
         $about = @(Get-ChildItem (Join-Path $ModulePath 'en-US') -Filter 'about_*.help.txt' -ErrorAction SilentlyContinue | ForEach-Object { $_.Name -replace '\.help\.txt$' })
         @($report.About | ForEach-Object Name) | Should -Be $about
