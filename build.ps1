@@ -7,6 +7,8 @@
     Test   - Build, then every xunit and Pester suite; ends with one line "N passed, N failed[, N skipped]"
              and exits non-zero when anything failed.
     Docs   - Turn docs/*.md (platyPS format) into en-US/SmtpHandler.dll-Help.xml and about_*.help.txt.
+    UpdateDocs - Build, then refresh docs/<Cmdlet>.md from the compiled cmdlets (tools/Update-CommandDocs.ps1,
+             in a new pwsh): syntax and parameter metadata; new parameters get placeholders. Then Docs again.
     Package - Build, then the .nupkg the PowerShell Gallery takes, made by Publish-PSResource to a temporary
              local repository (tools/New-ModulePackage.ps1), in artifacts/.
     Demo   - Build, start a local smtp4dev, send through the module, show what arrived, stop the server.
@@ -14,7 +16,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'UpdateDocs', 'Test', 'Package', 'Demo')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -49,8 +51,18 @@ function Invoke-Docs {
         (Join-Path $Root 'docs'), (Join-Path $Root 'en-US'), "$ModuleName.dll")
 }
 
-function Invoke-Build {
+function Invoke-UpdateDocs {
+    # No Docs before this build: the pages may be the very thing that is out of date.
+    Invoke-Build -NoDocs
+    Write-Host '== UpdateDocs (new pwsh, against output/)' -ForegroundColor Cyan
+    Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Update-CommandDocs.ps1'), '-ImportModule', $OutputModule)
     Invoke-Docs
+    Copy-Item (Join-Path $Root 'en-US') -Destination $OutputModule -Recurse -Force
+}
+
+function Invoke-Build {
+    param([switch] $NoDocs)
+    if (-not $NoDocs) { Invoke-Docs }
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
     $publish = Join-Path $Artifacts "publish/$ModuleName"
     $publishLoader = Join-Path $Artifacts "publish/$ModuleName.Loader"
@@ -215,6 +227,7 @@ try {
     switch ($Task) {
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
+        'UpdateDocs' { Invoke-UpdateDocs }
         'Test' { Invoke-Test }
         'Package' { Invoke-Package }
         'Demo' { Invoke-Demo }

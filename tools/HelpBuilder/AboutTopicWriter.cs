@@ -14,16 +14,19 @@ namespace HelpBuilder
     {
         private const int Width = 80;
 
+        // Pipe tables too: an about topic may hold one, which becomes an indented list of rows.
+        private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseYamlFrontMatter().UsePipeTables().Build();
+
         public static string Write(string markdownPath)
         {
-            var document = Markdown.Parse(File.ReadAllText(markdownPath), CommandDocParser.Pipeline);
+            var document = Markdown.Parse(File.ReadAllText(markdownPath), Pipeline);
             var text = new StringBuilder();
             foreach (var block in document)
             {
                 switch (block)
                 {
                     case HeadingBlock { Level: 1 } h1:
-                        text.Append("TOPIC\n    ").Append(CommandDocParser.Text(h1).ToLowerInvariant()).Append("\n\n");
+                        text.Append("TOPIC\n    ").Append(CommandDocParser.Text(h1)).Append("\n\n");
                         break;
                     case HeadingBlock heading:
                         var title = CommandDocParser.Text(heading);
@@ -38,10 +41,15 @@ namespace HelpBuilder
                         text.Append('\n');
                         break;
                     case Table table:
-                        foreach (var row in table.OfType<TableRow>())
+                        // Plain text has no columns: each row is its first cell, then the others indented below it.
+                        foreach (var row in table.OfType<TableRow>().Where(r => !r.IsHeader))
                         {
-                            var cells = row.OfType<TableCell>().Select(c => string.Join(" ", c.SelectMany(CommandDocParser.Paragraphs)));
-                            Wrap(text, string.Join(" | ", cells), "    ");
+                            var cells = row.OfType<TableCell>().Select(c => string.Join(" ", c.SelectMany(CommandDocParser.Paragraphs))).ToList();
+                            Wrap(text, cells[0], "    ");
+                            if (cells.Count > 1)
+                            {
+                                Wrap(text, string.Join(" ", cells.Skip(1)), "        ");
+                            }
                         }
 
                         text.Append('\n');

@@ -7,6 +7,9 @@ namespace HelpBuilder
     {
         public string Name { get; set; } = string.Empty;
 
+        /// <summary>The front matter's "online version": where Get-Help -Online goes.</summary>
+        public string? OnlineVersion { get; set; }
+
         public List<string> Synopsis { get; } = new();
 
         public List<string> Description { get; } = new();

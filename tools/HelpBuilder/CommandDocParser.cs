@@ -27,7 +27,17 @@ namespace HelpBuilder
             {
                 switch (block)
                 {
-                    case YamlFrontMatterBlock:
+                    case YamlFrontMatterBlock front:
+                        foreach (var line in front.Lines.ToString().Split('\n'))
+                        {
+                            var colon = line.IndexOf(':');
+                            if (colon > 0 && line.Substring(0, colon).Trim() == "online version")
+                            {
+                                var uri = line.Substring(colon + 1).Trim();
+                                doc.OnlineVersion = uri.Length > 0 ? uri : null;
+                            }
+                        }
+
                         continue;
                     case HeadingBlock { Level: 1 } h1:
                         doc.Name = Text(h1);
@@ -115,9 +125,10 @@ namespace HelpBuilder
                         doc.Notes.AddRange(Paragraphs(block));
                         break;
                     case "RELATED LINKS":
-                        foreach (var link in block.Descendants<LinkInline>())
+                        foreach (var link in Links(block))
                         {
-                            doc.Links.Add((InlineText(link), link.Url ?? string.Empty));
+                            // The link's own text: InlineText would add "(url)" after it.
+                            doc.Links.Add((string.Concat(link.Select(InlineText)).Trim(), link.Url ?? string.Empty));
                         }
 
                         break;
@@ -127,6 +138,11 @@ namespace HelpBuilder
             if (doc.Name.Length == 0)
             {
                 throw new InvalidDataException($"{path}: no '# Cmdlet-Name' heading.");
+            }
+
+            foreach (var p in doc.Parameters.Where(p => p.Sets.Count == 0))
+            {
+                throw new InvalidDataException($"{path}: -{p.Name} has no yaml block; run build.ps1 -Task UpdateDocs to write it.");
             }
 
             return doc;
@@ -165,6 +181,38 @@ namespace HelpBuilder
                 case HeadingBlock heading:
                     yield return Text(heading);
                     break;
+            }
+        }
+
+        /// <summary>Every link in a block: in its paragraphs, or in the paragraphs of its list items.</summary>
+        private static IEnumerable<LinkInline> Links(Block block)
+        {
+            switch (block)
+            {
+                case LeafBlock { Inline: not null } leaf:
+                    return Links(leaf.Inline);
+                case ContainerBlock container:
+                    return container.SelectMany(Links);
+                default:
+                    return Enumerable.Empty<LinkInline>();
+            }
+        }
+
+        private static IEnumerable<LinkInline> Links(ContainerInline container)
+        {
+            foreach (var inline in container)
+            {
+                if (inline is LinkInline { IsImage: false } link)
+                {
+                    yield return link;
+                }
+                else if (inline is ContainerInline inner)
+                {
+                    foreach (var nested in Links(inner))
+                    {
+                        yield return nested;
+                    }
+                }
             }
         }
 

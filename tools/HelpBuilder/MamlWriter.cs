@@ -41,10 +41,25 @@ namespace HelpBuilder
                 new XElement(Command + "returnValues", doc.Outputs.Select(t => new XElement(Command + "returnValue", TypeElement(t), Description(t.Description)))),
                 new XElement(Maml + "alertSet", new XElement(Maml + "alert", Paras(doc.Notes))),
                 new XElement(Command + "examples", doc.Examples.Select(Example)),
-                new XElement(
-                    Command + "relatedLinks",
-                    doc.Links.Select(l => new XElement(Maml + "navigationLink", new XElement(Maml + "linkText", l.Text), new XElement(Maml + "uri", l.Uri)))));
+                new XElement(Command + "relatedLinks", RelatedLinks(doc)));
         }
+
+        private static IEnumerable<XElement> RelatedLinks(CommandDoc doc)
+        {
+            // Get-Help -Online opens the first link with a URI: the page's online version, as platyPS does.
+            var links = new List<(string Text, string Uri)>();
+            if (doc.OnlineVersion != null)
+            {
+                links.Add(("Online Version:", doc.OnlineVersion));
+            }
+
+            // A link to another page of docs/ (Send-SmtpMessage.md) means nothing in the shell: the name stays.
+            links.AddRange(doc.Links.Select(l => (l.Text, IsWebAddress(l.Uri) ? l.Uri : string.Empty)));
+            return links.Select(l => new XElement(Maml + "navigationLink", new XElement(Maml + "linkText", l.Text), new XElement(Maml + "uri", l.Uri)));
+        }
+
+        private static bool IsWebAddress(string uri) =>
+            uri.StartsWith("https://", System.StringComparison.OrdinalIgnoreCase) || uri.StartsWith("http://", System.StringComparison.OrdinalIgnoreCase);
 
         private static IEnumerable<string> SyntaxSets(CommandDoc doc)
         {

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Xml;
 
 namespace HelpBuilder
 {
@@ -26,7 +27,13 @@ namespace HelpBuilder
                     .Select(CommandDocParser.Parse)
                     .ToList();
                 var maml = Path.Combine(output, dll + "-Help.xml");
-                MamlWriter.Write(commands).Save(maml);
+                // The same bytes on every machine: the generated files are committed and a test compares them.
+                var settings = new XmlWriterSettings { Indent = true, NewLineChars = "\n", Encoding = new UTF8Encoding(false) };
+                using (var writer = XmlWriter.Create(maml, settings))
+                {
+                    MamlWriter.Write(commands).Save(writer);
+                }
+
                 Console.WriteLine($"{maml}: {commands.Count} cmdlets");
                 foreach (var about in pages.Where(p => Path.GetFileName(p).StartsWith("about_", StringComparison.OrdinalIgnoreCase)))
                 {
