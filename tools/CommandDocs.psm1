@@ -23,8 +23,8 @@ function Get-ParameterPlaceholder([string] $Name) { "{{ Fill $Name Description }
 
 function Test-DocPlaceholder {
     <# .SYNOPSIS True when a piece of help text is empty or still a {{ placeholder }}. #>
-    param([AllowNull()] [AllowEmptyString()] [string] $Text)
-    [string]::IsNullOrWhiteSpace($Text) -or $Text -match '\{\{.*\}\}'
+    param([Parameter(Position = 0, ValueFromPipeline)] [AllowNull()] [AllowEmptyString()] [string] $Text)
+    process { [string]::IsNullOrWhiteSpace($Text) -or $Text -match '\{\{.*\}\}' }
 }
 
 function Split-MarkdownSection {
