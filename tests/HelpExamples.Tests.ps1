@@ -20,7 +20,10 @@ that does not work. The convention an example follows:
   such examples are skipped when they use TLS), just as smtp.office365.com is trusted through the OS.
   An example with -TrustedCertificatePath runs with the ordinary trust store, so only the file it names
   can make the server trusted.
+- A configuration read with New-SmtpHandlerConfig -Path, -LiteralPath or -FromHashtable is not rewritten:
+  an example may show one, but must not send with it.
 - Get-Credential (any parameters) and Get-Secret (SecretManagement) return a test PSCredential; no prompt.
+  Connect-AzAccount does nothing, and Get-AzAccessToken returns a made-up token (smtp4dev takes any).
 - The working folder is a new empty folder per example holding these files, and nothing else:
       distribution-list.csv  Name,Email of 5 people          all-staff.csv     Name,Email of 450 people
       nightly-report.html    an HTML report                   announcement.txt  a plain-text notice
@@ -87,7 +90,8 @@ BeforeAll {
             $server = if ($bound.ContainsKey('SmtpServer')) { $bound['SmtpServer'].Value } else { $null }
             if (-not $server) {
                 $first = $command.Parent -is [System.Management.Automation.Language.PipelineAst] -and $command.Parent.PipelineElements[0] -eq $command
-                if ($first -and -not ($bound.ContainsKey('Config') -or $bound.ContainsKey('PickupDirectory'))) {
+                $elsewhere = 'Config', 'PickupDirectory', 'Path', 'LiteralPath', 'FromHashtable' | Where-Object { $bound.ContainsKey($_) }
+                if ($first -and -not $elsewhere) {
                     $problems.Add("line $($command.Extent.StartLineNumber): $name needs -SmtpServer with a listed host, -Config or -PickupDirectory (it would reach localhost:25)")
                 }
                 continue
@@ -186,6 +190,16 @@ function Get-Secret {
     [CmdletBinding()]
     param([Parameter(Position = 0)] [string] $Name, [string] $Vault, [switch] $AsPlainText)
     [pscredential]::new('reports@example.com', (ConvertTo-SecureString 'app-password-for-tests' -AsPlainText -Force))
+}
+function Connect-AzAccount {
+    [CmdletBinding()]
+    param([switch] $Identity, [string] $AccountId, [string] $Tenant)
+    [pscustomobject]@{ Context = 'test' }
+}
+function Get-AzAccessToken {
+    [CmdletBinding()]
+    param([string] $ResourceUrl, [string] $TenantId, [switch] $AsSecureString)
+    [pscustomobject]@{ Token = 'eyJ0eXAiOiJKV1QifQ.test-token.signature'; ExpiresOn = [DateTimeOffset]::UtcNow.AddHours(1); UserId = 'test' }
 }
 '@
 
