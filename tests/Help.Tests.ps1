@@ -24,9 +24,14 @@ BeforeAll {
     $script:Docs = Join-Path $Root 'docs'
     $script:UpdateHint = 'run "dotnet pwsh ./build.ps1 -Task UpdateDocs" and describe what it marks'
 
+    # Each page is read once.
+    $script:Pages = @{}
     function Get-Page([string] $Cmdlet) {
-        $path = Join-Path $Docs "$Cmdlet.md"
-        if (Test-Path $path) { Read-CommandDoc -Path $path } else { $null }
+        if (-not $Pages.ContainsKey($Cmdlet)) {
+            $path = Join-Path $Docs "$Cmdlet.md"
+            $Pages[$Cmdlet] = if (Test-Path $path) { Read-CommandDoc -Path $path } else { $null }
+        }
+        $Pages[$Cmdlet]
     }
 
     function Get-CompiledSets([string] $Cmdlet, [string] $Parameter) {

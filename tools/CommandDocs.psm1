@@ -144,9 +144,9 @@ function Read-CommandDoc {
     if ($sections.Contains('PARAMETERS')) {
         foreach ($sub in (Split-MarkdownSection -Lines $sections['PARAMETERS'] -Level 3 | Where-Object { $_.Heading -and $_.Heading.StartsWith('-') })) {
             $blocks = @(Get-FencedBlock $sub.Lines | Where-Object Info -EQ 'yaml')
-            $descriptionLines = for ($i = 0; $i -lt $sub.Lines.Count; $i++) {
-                if (-not ($blocks | Where-Object { $i -ge $_.Start -and $i -le $_.End })) { $sub.Lines[$i] }
-            }
+            $inYaml = [System.Collections.Generic.HashSet[int]]::new()
+            foreach ($block in $blocks) { foreach ($i in $block.Start..$block.End) { [void]$inYaml.Add($i) } }
+            $descriptionLines = for ($i = 0; $i -lt $sub.Lines.Count; $i++) { if (-not $inYaml.Contains($i)) { $sub.Lines[$i] } }
             $doc.Parameters[$sub.Heading.Substring(1)] = [pscustomobject]@{
                 Name        = $sub.Heading.Substring(1)
                 Description = (@($descriptionLines) -join "`n").Trim()
