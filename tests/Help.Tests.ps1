@@ -250,3 +250,155 @@ Describe 'en-US/ as committed' {
         }
     }
 }
+
+Describe 'The updater (tools/CommandDocs.psm1) keeps written text and refreshes the rest' {
+    BeforeAll {
+        # A command with two parameter sets in which -Name behaves differently.
+        function Test-DocSample {
+            [CmdletBinding(DefaultParameterSetName = 'ByName')]
+            [OutputType([string])]
+            param(
+                [Parameter(Mandatory, Position = 0, ParameterSetName = 'ByName')]
+                [Parameter(ParameterSetName = 'ById', ValueFromPipelineByPropertyName)]
+                [Alias('N')]
+                [string] $Name,
+                [Parameter(Mandatory, ParameterSetName = 'ById', ValueFromPipeline)]
+                [int] $Id,
+                [switch] $Force
+            )
+        }
+        $script:Facts = Get-CommandDocFacts -Command (Get-Command Test-DocSample)
+        $script:Written = @'
+---
+external help file: Old.dll-Help.xml
+Module Name: Old
+online version:
+schema: 2.0.0
+---
+
+# Test-DocSample
+
+## SYNOPSIS
+Does a sample thing.
+
+## SYNTAX
+
+```
+Test-DocSample -Whatever
+```
+
+## DESCRIPTION
+A description written by a person,
+
+over two paragraphs.
+
+## EXAMPLES
+
+### Example 1: By name
+```powershell
+Test-DocSample -Name x
+```
+
+It does x.
+
+## PARAMETERS
+
+### -Name
+The name, written by a person.
+
+```yaml
+Type: Object
+Parameter Sets: (All)
+Aliases:
+
+Required: False
+Position: Named
+Default value: The computer's name
+Accept pipeline input: False
+Accept wildcard characters: False
+```
+
+### -Old
+A parameter that is gone.
+
+```yaml
+Type: String
+Parameter Sets: (All)
+Aliases:
+
+Required: False
+Position: Named
+Default value: None
+Accept pipeline input: False
+Accept wildcard characters: False
+```
+
+## INPUTS
+
+### System.Object
+Objects with a Name property.
+
+## OUTPUTS
+
+### System.String
+A string.
+
+## NOTES
+A note.
+
+## RELATED LINKS
+
+[about_Sample](https://example.com/about_Sample)
+'@
+        $script:Updated = ConvertTo-CommandDocMarkdown -Facts $Facts -Existing (Read-CommandDoc -Text $Written)
+        $script:Page = Read-CommandDoc -Text $Updated
+    }
+
+    It 'keeps the synopsis, description, examples, notes, links and type descriptions as written' {
+        $Page.Synopsis | Should -Be 'Does a sample thing.'
+        $Page.Description | Should -Be "A description written by a person,`n`nover two paragraphs."
+        $Page.Examples.Title | Should -Be 'Example 1: By name'
+        $Page.Examples[0].Blocks[0].Code | Should -Be 'Test-DocSample -Name x'
+        $Updated | Should -Match '(?s)## NOTES\nA note\.\n'
+        $Updated | Should -Match ([regex]::Escape('[about_Sample](https://example.com/about_Sample)'))
+        ($Page.Inputs | Where-Object Name -EQ 'System.Object').Description | Should -Be 'Objects with a Name property.'
+        ($Page.Outputs | Where-Object Name -EQ 'System.String').Description | Should -Be 'A string.'
+    }
+
+    It 'keeps a parameter description, gives a new parameter a placeholder and drops a removed one' {
+        $Page.Parameters['Name'].Description | Should -Be 'The name, written by a person.'
+        $Page.Parameters['Id'].Description | Should -Be '{{ Fill Id Description }}'
+        $Page.Parameters.Contains('Old') | Should -BeFalse
+        @($Page.Parameters.Keys) | Should -Be @('Force', 'Id', 'Name')
+    }
+
+    It 'writes one yaml block per group of parameter sets in which a parameter differs' {
+        $blocks = $Page.Parameters['Name'].Yaml
+        $blocks.Count | Should -Be 2
+        $blocks[0]['Parameter Sets'] | Should -Be 'ByName'
+        $blocks[0]['Required'] | Should -Be 'True'
+        $blocks[0]['Position'] | Should -Be '0'
+        $blocks[1]['Parameter Sets'] | Should -Be 'ById'
+        $blocks[1]['Accept pipeline input'] | Should -Be 'True (ByPropertyName)'
+        $blocks | ForEach-Object { $_['Type'] | Should -Be 'String'; $_['Aliases'] | Should -Be 'N' }
+        $Page.Parameters['Force'].Yaml[0]['Parameter Sets'] | Should -Be '(All)'
+        $Page.Parameters['Id'].Yaml[0]['Accept pipeline input'] | Should -Be 'True (ByValue)'
+    }
+
+    It 'keeps a default value a person wrote where the compiled command has none' {
+        $Page.Parameters['Name'].Yaml | ForEach-Object { $_['Default value'] | Should -Be "The computer's name" }
+        $Page.Parameters['Force'].Yaml[0]['Default value'] | Should -Be 'False'
+    }
+
+    It 'rewrites the front matter and the syntax, the default set marked, and adds the new input type' {
+        $Page.FrontMatter['external help file'] | Should -Be '.dll-Help.xml' -Because 'a function has no module here'
+        $Page.Syntax.ParameterSet | Should -Be @('ByName', 'ById')
+        ($Page.Syntax | Where-Object IsDefault).ParameterSet | Should -Be 'ByName'
+        $Page.Syntax[0].Lines | Should -Be @("Test-DocSample [-Name] <string> [-Force] [<CommonParameters>]")
+        $Page.Inputs.Name | Should -Be @('System.Object', 'System.Int32')
+    }
+
+    It 'changes nothing when run again' {
+        ConvertTo-CommandDocMarkdown -Facts $Facts -Existing $Page | Should -BeExactly $Updated
+    }
+}

@@ -227,7 +227,9 @@ function Get-CommandDocFacts {
             }
         }
         $first = @($perSet)[0].Parameter
-        $groups = @($perSet | Group-Object { "$($_.Required)|$($_.Position)|$($_.Pipeline)" })
+        # Groups in the order of their first parameter set, as the syntax lists the sets.
+        $groups = @($perSet | Group-Object { "$($_.Required)|$($_.Position)|$($_.Pipeline)" } |
+                Sort-Object { [array]::IndexOf(@($sets.Name), $_.Group[0].ParameterSet) })
         $blocks = foreach ($group in $groups) {
             $g = $group.Group[0]
             [pscustomobject]@{
@@ -243,7 +245,7 @@ function Get-CommandDocFacts {
             FullType  = $first.ParameterType
             Aliases   = @($first.Aliases)
             Wildcards = [bool]($first.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
-            Default   = $defaults[$name]
+            Default   = if ($first.ParameterType -eq [System.Management.Automation.SwitchParameter]) { 'False' } else { $defaults[$name] }
             Blocks    = @($blocks)
             ByValue   = [bool](@($perSet | Where-Object { $_.Parameter.ValueFromPipeline }).Count)
         }
@@ -271,8 +273,8 @@ function Get-CompiledDefault {
     #>
     param([System.Management.Automation.CommandInfo] $Command)
     $defaults = @{}
-    if (-not ($Command -is [System.Management.Automation.CmdletInfo])) { return $defaults }
-    $instance = [Activator]::CreateInstance($Command.ImplementingType)
+    if (-not ($Command -is [System.Management.Automation.CmdletInfo] -and $Command.ImplementingType)) { return $defaults }
+    try { $instance = [Activator]::CreateInstance($Command.ImplementingType) } catch { return $defaults }
     try {
         foreach ($p in $Command.Parameters.Values) {
             $property = $Command.ImplementingType.GetProperty($p.Name)
