@@ -215,7 +215,9 @@ Describe 'Get-Help in a new pwsh with the built module' {
         $to = $Help.'Send-SmtpMessage -Parameter To'
         $to.Name | Should -Be 'To'
         $to.Description | Test-DocPlaceholder | Should -BeFalse
-        $to.Text | Should -Match 'Required\?\s+true'
+        $mandatory = "$((Get-Command Send-SmtpMessage).Parameters['To'].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }, 'First').Mandatory)".ToLowerInvariant()
+        $to.Text | Should -Match "Required\?\s+$mandatory"
+        $to.Text | Should -Match 'Position\?\s+0'
     }
 }
 

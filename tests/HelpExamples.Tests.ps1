@@ -28,6 +28,7 @@ that does not work. The convention an example follows:
       distribution-list.csv  Name,Email of 5 people          all-staff.csv     Name,Email of 450 people
       nightly-report.html    an HTML report                   announcement.txt  a plain-text notice
       corp-root-ca.pem       the test CA (a private CA's root certificate, PEM)
+      logo.png               a small image                    disk-report.csv   a CSV report to attach
 - It passes when it writes no error record, throws nothing and ends within 90 s, and every result of
   Send-SmtpMessage and every report of Test-SmtpConnection that involved a test server says Success,
   however the example formats them. When it calls Send-SmtpMessage without -WhatIf and without a
@@ -150,6 +151,10 @@ BeforeAll {
         Set-Content (Join-Path $Path 'nightly-report.html') '<html><body><h1>Nightly report</h1><p>All 42 jobs succeeded.</p></body></html>'
         Set-Content (Join-Path $Path 'announcement.txt') "The mail server is down for maintenance on Saturday, 06:00-08:00.`nNo action is needed."
         Copy-Item $Certs.CaPem (Join-Path $Path 'corp-root-ca.pem')
+        # A 1x1 PNG.
+        [System.IO.File]::WriteAllBytes((Join-Path $Path 'logo.png'), [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='))
+        'C:', 'D:', 'E:' | ForEach-Object { [pscustomobject]@{ Volume = $_; SizeGB = 500; FreePercent = 42 } } |
+            Export-Csv (Join-Path $Path 'disk-report.csv') -NoTypeInformation
     }
 
     function Start-ExampleGroup {

@@ -24,7 +24,8 @@ function Get-ParameterPlaceholder([string] $Name) { "{{ Fill $Name Description }
 function Test-DocPlaceholder {
     <# .SYNOPSIS True when a piece of help text is empty or still a {{ placeholder }}. #>
     param([Parameter(Position = 0, ValueFromPipeline)] [AllowNull()] [AllowEmptyString()] [string] $Text)
-    process { [string]::IsNullOrWhiteSpace($Text) -or $Text -match '\{\{.*\}\}' }
+    # The placeholders this module and platyPS write: {{ Fill ... }}, {{ Add ... }}. Literal {{ }} in text is fine.
+    process { [string]::IsNullOrWhiteSpace($Text) -or $Text -match '\{\{\s*(Fill|Add)\b[^}]*\}\}' }
 }
 
 function Split-MarkdownSection {
