@@ -31,6 +31,12 @@ namespace SmtpHandler
         /// <summary>The SASL mechanism of the last AUTH command on this connection (PLAIN, LOGIN, XOAUTH2, ...).</summary>
         public string? AuthenticationMechanism { get; private set; }
 
+        /// <summary>
+        /// The verb of the last command line sent (outside message data), upper case: which command a failure
+        /// answered, e.g. STARTTLS during Connect, where MailKit's exception carries only the server's text.
+        /// </summary>
+        public string? LastCommand { get; private set; }
+
         /// <summary>Whether the server answered DATA with 354 in the current transaction: the message content began.</summary>
         public bool DataStarted { get; private set; }
 
@@ -54,6 +60,7 @@ namespace SmtpHandler
         {
             Greeting = null;
             AuthenticationMechanism = null;
+            LastCommand = null;
             dataRequested = false;
             BeginTransaction();
             if (log.IsProtocolEnabled)
@@ -100,6 +107,14 @@ namespace SmtpHandler
             {
                 var end = text.IndexOfAny(new[] { ' ', '\r', '\n' }, 5);
                 AuthenticationMechanism = (end < 0 ? text.Substring(5) : text.Substring(5, end - 5)).ToUpperInvariant();
+            }
+
+            var lines = text.Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length > 0)
+            {
+                var last = lines[lines.Length - 1];
+                var end = last.IndexOfAny(new[] { ' ', ':' });
+                LastCommand = (end < 0 ? last : last.Substring(0, end)).ToUpperInvariant();
             }
 
             dataRequested = text.StartsWith("DATA\r\n", StringComparison.OrdinalIgnoreCase) || text.IndexOf("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase) >= 0;

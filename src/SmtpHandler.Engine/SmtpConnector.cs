@@ -78,7 +78,7 @@ namespace SmtpHandler
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                throw trust.Explain(TranslateConnectFailure(ex));
+                throw trust.Explain(TranslateConnectFailure(ex, (client.ProtocolLogger as RedactingProtocolLogger)?.LastCommand));
             }
 
             if (config.TlsMode != SmtpTlsMode.None && !client.IsEncrypted)
@@ -219,7 +219,9 @@ namespace SmtpHandler
             $"{Endpoint} did not offer STARTTLS, so nothing was sent: the connection would have been plaintext. If the port expects implicit TLS (usually 465), use -UseTls.",
             config.SmtpServer);
 
-        private SmtpHandlerException TranslateConnectFailure(Exception ex)
+        /// <param name="ex">What MailKit threw.</param>
+        /// <param name="lastCommand">The last command sent before it (see <see cref="RedactingProtocolLogger.LastCommand"/>).</param>
+        private SmtpHandlerException TranslateConnectFailure(Exception ex, string? lastCommand)
         {
             switch (ex)
             {
@@ -243,8 +245,14 @@ namespace SmtpHandler
                         ex);
                 case NotSupportedException when config.TlsMode == SmtpTlsMode.StartTls:
                     return StartTlsNotOffered();
-                case SmtpCommandException cmd when config.TlsMode == SmtpTlsMode.StartTls && ex.Message.IndexOf("STARTTLS", StringComparison.OrdinalIgnoreCase) >= 0:
-                    return new SmtpHandlerException("StartTlsFailed", SmtpFailureKind.TlsFailed, $"{Endpoint} refused STARTTLS ({(int)cmd.StatusCode} {cmd.Message}); nothing was sent in plaintext.", config.SmtpServer, ex);
+                case SmtpCommandException cmd when config.TlsMode == SmtpTlsMode.StartTls &&
+                                                   (lastCommand == "STARTTLS" || ex.Message.IndexOf("STARTTLS", StringComparison.OrdinalIgnoreCase) >= 0):
+                    // The reply to STARTTLS itself carries only the server's text ("TLS not available"): the command
+                    // sent last tells it apart from a refused greeting. A 454 may pass: another connection may do.
+                    return new SmtpHandlerException("StartTlsFailed", SmtpFailureKind.TlsFailed, $"{Endpoint} refused STARTTLS ({(int)cmd.StatusCode} {cmd.Message}); nothing was sent in plaintext.", config.SmtpServer, ex)
+                    {
+                        Transient = (int)cmd.StatusCode >= 400 && (int)cmd.StatusCode < 500,
+                    };
                 case SmtpCommandException cmd:
                     return new SmtpHandlerException("ServerRefusedConnection", SmtpFailureKind.ConnectionFailed, $"{Endpoint} refused the session: {(int)cmd.StatusCode} {cmd.Message}", config.SmtpServer, ex)
                     {
