@@ -26,7 +26,7 @@ namespace SmtpHandler
 
         public override bool CanWrite => false;
 
-        public override long Length => file?.Length ?? new FileInfo(path).Length;
+        public override long Length => Guard(() => file?.Length ?? new FileInfo(path).Length);
 
         public override long Position
         {
@@ -34,7 +34,7 @@ namespace SmtpHandler
             set => Seek(value, SeekOrigin.Begin);
         }
 
-        public override int Read(byte[] buffer, int offset, int count)
+        public override int Read(byte[] buffer, int offset, int count) => Guard(() =>
         {
             file ??= new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, BufferSize, FileOptions.SequentialScan);
             if (file.Position != position)
@@ -50,7 +50,7 @@ namespace SmtpHandler
             }
 
             return read;
-        }
+        });
 
         public override long Seek(long offset, SeekOrigin origin)
         {
@@ -92,5 +92,34 @@ namespace SmtpHandler
             file?.Dispose();
             file = null;
         }
+
+        /// <summary>
+        /// A file that fails while the message is being written is the message's fault, not the connection's: it
+        /// must not look like an IOException of the network, which would be retried as a broken line.
+        /// </summary>
+        private T Guard<T>(Func<T> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                CloseFile();
+                throw new AttachmentReadException(path, ex);
+            }
+        }
+    }
+
+    /// <summary>An attachment could not be read while its message was being sent.</summary>
+    internal sealed class AttachmentReadException : Exception
+    {
+        public AttachmentReadException(string path, Exception inner)
+            : base($"The attachment '{path}' could not be read while the message was sent: {inner.Message}", inner)
+        {
+            Path = path;
+        }
+
+        public string Path { get; }
     }
 }

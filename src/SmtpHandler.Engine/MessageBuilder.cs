@@ -186,8 +186,43 @@ namespace SmtpHandler
             return part;
         }
 
+        /// <summary>
+        /// The first attachment or inline image that can't be read now (gone, a directory, locked), as the error
+        /// Prepare would give; null when all can. The files are read only while the message is written, so a
+        /// sender checks again right before each transaction.
+        /// </summary>
+        internal static SmtpHandlerException? FindUnreadableFile(SmtpMessage message)
+        {
+            foreach (var file in message.Attachments.Concat(message.InlineImages))
+            {
+                try
+                {
+                    CheckReadable(file);
+                }
+                catch (SmtpHandlerException ex)
+                {
+                    return ex;
+                }
+            }
+
+            return null;
+        }
+
         /// <summary>A file part whose content is read from disk while it is written: never held in memory.</summary>
         private static MimePart CreateFilePart(SmtpAttachment file, string disposition)
+        {
+            CheckReadable(file);
+            var part = new MimePart(MimeTypes.GetMimeType(file.Path))
+            {
+                Content = new MimeContent(new FileContentStream(file.Path)),
+                ContentDisposition = new ContentDisposition(disposition),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                FileName = new string(file.FileName.Select(c => char.IsControl(c) ? '_' : c).ToArray()),
+            };
+            return part;
+        }
+
+        private static void CheckReadable(SmtpAttachment file)
         {
             if (Directory.Exists(file.Path))
             {
@@ -210,15 +245,6 @@ namespace SmtpHandler
             {
                 throw Invalid("AttachmentUnreadable", "Attachments", file.Path, $"The attachment '{file.Path}' cannot be read: {ex.Message}");
             }
-
-            var part = new MimePart(MimeTypes.GetMimeType(file.Path))
-            {
-                Content = new MimeContent(new FileContentStream(file.Path)),
-                ContentDisposition = new ContentDisposition(disposition),
-                ContentTransferEncoding = ContentEncoding.Base64,
-                FileName = new string(file.FileName.Select(c => char.IsControl(c) ? '_' : c).ToArray()),
-            };
-            return part;
         }
 
         private static void SetPriority(MimeMessage mime, SmtpMessagePriority priority)

@@ -34,7 +34,13 @@ namespace SmtpHandler
             var all = message.RecipientMailboxes;
             for (var i = 0; i < all.Count; i += size)
             {
-                var batch = all.Skip(i).Take(size).ToList();
+                var batch = new List<MailboxAddress>();
+                for (var j = i; j < all.Count && j - i < size; j++)
+                {
+                    batch.Add(all[j]);
+                }
+
+                failure ??= MessageBuilder.FindUnreadableFile(message.Source);
                 if (failure == null)
                 {
                     try
@@ -43,6 +49,10 @@ namespace SmtpHandler
                         files.Add(path);
                         recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.Accepted, reason: $"Written to {path}")));
                         continue;
+                    }
+                    catch (AttachmentReadException ex)
+                    {
+                        failure = new SmtpHandlerException("AttachmentUnreadable", SmtpFailureKind.InvalidArgument, ex.Message, ex.Path, ex) { ParameterName = "Attachments" };
                     }
                     catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                     {

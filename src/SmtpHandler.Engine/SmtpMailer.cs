@@ -146,6 +146,9 @@ namespace SmtpHandler
             private readonly HashSet<int> connectionsUsed = new();
             private int transactions;
 
+            // Why this message alone could not be sent (its attachment became unreadable); the others go on.
+            private SmtpHandlerException? failure;
+
             public MessageDelivery(SmtpMailer owner, PreparedMessage message, SmtpSession session)
             {
                 this.owner = owner;
@@ -178,6 +181,15 @@ namespace SmtpHandler
                     }
 
                     WaitUntil(batch.NotBeforeUtc, cancellationToken);
+                    if (MessageBuilder.FindUnreadableFile(message.Source) is SmtpHandlerException unreadable)
+                    {
+                        // Prepare read every file, but they are read again only now: one gone or locked since then
+                        // fails this message before its transaction starts, and not the connection or the others.
+                        pending.AddFirst(batch);
+                        FailMessage(unreadable);
+                        return null;
+                    }
+
                     RecordingSmtpClient client;
                     try
                     {
@@ -216,6 +228,14 @@ namespace SmtpHandler
                 return null;
             }
 
+            /// <summary>This message can't be sent: its recipients not yet settled end as not attempted, with why.</summary>
+            private void FailMessage(SmtpHandlerException why)
+            {
+                failure = why;
+                Log.Step(why.Message);
+                GiveUp(why);
+            }
+
             /// <summary>Every recipient not yet settled ends as not attempted, with why.</summary>
             public void GiveUp(SmtpHandlerException why)
             {
@@ -232,6 +252,7 @@ namespace SmtpHandler
 
             public SmtpSendResult ToResult(SmtpHandlerException? fatal)
             {
+                fatal = failure ?? fatal;
                 var recipients = message.RecipientMailboxes
                     .Select(m => outcome.TryGetValue(m.Address, out var r) ? r : new SmtpRecipientResult(m.Address, SmtpRecipientStatus.NotAttempted, reason: "Not offered to the server."))
                     .Concat(message.RefusedBeforeSending)
@@ -296,6 +317,19 @@ namespace SmtpHandler
                         Config.SmtpServer,
                         ex);
                 }
+                catch (AttachmentReadException ex)
+                {
+                    // A file failed while the data was being written: the connection is left mid-message and goes
+                    // (the server discards data without its final "."); this message fails, the others go on.
+                    session.Drop();
+                    foreach (var refused in client.Replies.Where(r => r.Code >= 500))
+                    {
+                        Settle(new SmtpRecipientResult(refused.Mailbox.Address, SmtpRecipientStatus.Rejected, refused.Code, refused.Text));
+                    }
+
+                    pending.AddFirst(new Batch(batch));
+                    FailMessage(new SmtpHandlerException("AttachmentUnreadable", SmtpFailureKind.InvalidArgument, ex.Message, ex.Path, ex) { ParameterName = "Attachments" });
+                }
                 catch (Exception ex) when (IsConnectionLoss(ex, cancellationToken))
                 {
                     session.Drop();
@@ -325,7 +359,7 @@ namespace SmtpHandler
                     // accepted at RCPT share the content's fate.
                     var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
                     SettleDataFailure(accepted, (int)ex.StatusCode, ex.Message);
-                    RetryLater(Unanswered(client, batch).ToList(), null, $"The server answered {(int)ex.StatusCode} {ex.Message} before this recipient was offered.");
+                    RetryLater(Unanswered(client, batch), null, $"The server answered {(int)ex.StatusCode} {ex.Message} before this recipient was offered.");
                 }
                 catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
@@ -385,8 +419,12 @@ namespace SmtpHandler
                 pending.Clear();
             }
 
-            private static IEnumerable<MailboxAddress> Unanswered(RecordingSmtpClient client, List<MailboxAddress> batch) =>
-                batch.Where(m => !client.Replies.Any(r => ReferenceEquals(r.Mailbox, m)));
+            /// <summary>The recipients of <paramref name="batch"/> the server did not answer (in linear time: a batch may hold 100,000).</summary>
+            private static List<MailboxAddress> Unanswered(RecordingSmtpClient client, List<MailboxAddress> batch)
+            {
+                var answered = new HashSet<MailboxAddress>(client.Replies.Select(r => r.Mailbox), SameInstance.Comparer);
+                return batch.Where(m => !answered.Contains(m)).ToList();
+            }
 
             /// <summary>
             /// RFC 6531: an address whose local part is not ASCII can only travel with SMTPUTF8. When the server does
@@ -608,9 +646,26 @@ namespace SmtpHandler
 
                 for (var i = 0; i < all.Count; i += size)
                 {
-                    yield return all.Skip(i).Take(size).ToList();
+                    // By index: Skip() walks from the start on .NET Framework, quadratic for large lists.
+                    var chunk = new List<MailboxAddress>(Math.Min(size, all.Count - i));
+                    for (var j = i; j < i + size && j < all.Count; j++)
+                    {
+                        chunk.Add(all[j]);
+                    }
+
+                    yield return chunk;
                 }
             }
+        }
+
+        /// <summary>Compares mailboxes by instance: one RCPT reply belongs to one mailbox object.</summary>
+        private sealed class SameInstance : IEqualityComparer<MailboxAddress>
+        {
+            public static readonly SameInstance Comparer = new();
+
+            public bool Equals(MailboxAddress? x, MailboxAddress? y) => ReferenceEquals(x, y);
+
+            public int GetHashCode(MailboxAddress obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
         }
     }
 }
