@@ -143,11 +143,17 @@ function Start-Postfix {
     .OUTPUTS
         An object with Port, Directory, ConfigDirectory, LogPath and RecipientLimit; give it to Stop-Postfix.
     #>
-    param([int] $RecipientLimit = 1000, [int] $StartTimeoutSeconds = 30)
+    param(
+        [int] $RecipientLimit = 1000,
+        [int] $StartTimeoutSeconds = 30,
+        # Where the instance's directory goes: the temporary folder by default; a tmpfs such as /dev/shm makes
+        # Postfix's fsync of every queue file cheap, for runs of thousands of messages.
+        [string] $BaseDirectory = [System.IO.Path]::GetTempPath()
+    )
     Install-Postfix
     $lastError = $null
     foreach ($attempt in 1..3) {
-        $server = New-PostfixInstance -RecipientLimit $RecipientLimit
+        $server = New-PostfixInstance -RecipientLimit $RecipientLimit -BaseDirectory $BaseDirectory
         try {
             Start-PostfixInstance -Server $server -TimeoutSeconds $StartTimeoutSeconds
             return $server
@@ -161,9 +167,9 @@ function Start-Postfix {
     throw "Postfix did not start: $lastError"
 }
 
-function New-PostfixInstance([int] $RecipientLimit) {
+function New-PostfixInstance([int] $RecipientLimit, [string] $BaseDirectory = [System.IO.Path]::GetTempPath()) {
     $port = Get-FreeTcpPort
-    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ($script:PostfixDirPrefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
+    $dir = Join-Path $BaseDirectory ($script:PostfixDirPrefix + [guid]::NewGuid().ToString('N').Substring(0, 12))
     $conf = Join-Path $dir 'conf'
     $data = Join-Path $dir 'data'
     $null = New-Item -ItemType Directory -Path $conf, $data, (Join-Path $dir 'log'), (Join-Path $dir 'queue')

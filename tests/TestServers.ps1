@@ -27,6 +27,9 @@ function Start-Smtp4dev {
         [int] $StartTimeoutSeconds = 60,
         # A fixed SMTP port (e.g. 465) instead of a free one.
         [int] $SmtpPort,
+        # The SASL mechanisms offered (PLAIN, LOGIN, CRAM-MD5, ANONYMOUS), on secure and plain connections alike;
+        # smtp4dev's default list otherwise.
+        [string[]] $AuthTypes,
         # Return at once; Wait-Smtp4dev waits for it. Lets several servers start side by side.
         [switch] $NoWait
     )
@@ -43,6 +46,7 @@ function Start-Smtp4dev {
     if ($AuthenticationRequired) { $arguments += '--authenticationrequired' }
     if ($CheckCredentials) { $arguments += '--smtpallowanycredentials-' }
     foreach ($u in $User) { $arguments += "--user=$u" }
+    if ($AuthTypes) { $arguments += "--SmtpAuthTypesSecure=$($AuthTypes -join ',')"; $arguments += "--SmtpAuthTypesNotSecure=$($AuthTypes -join ',')" }
 
     $log = Join-Path ([System.IO.Path]::GetTempPath()) "smtp4dev-$smtpPort.log"
     $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
