@@ -30,6 +30,46 @@ BeforeAll {
     }
 
     function ConvertTo-Base64([string] $Text) { [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text)) }
+
+    function Invoke-NewPwshWithin {
+        # Like Invoke-NewPwsh, but a child still running after -Seconds is killed and reported as TimedOut: a hang
+        # fails the test instead of stopping the run.
+        param([Parameter(Mandatory)] [int] $Seconds, [Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
+        $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $Script) { $info.ArgumentList.Add($a) }
+        foreach ($k in $Environment.Keys) { $info.Environment[$k] = $Environment[$k] }
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $process = [System.Diagnostics.Process]::Start($info)
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        $timedOut = -not $process.WaitForExit($Seconds * 1000)
+        if ($timedOut) { $process.Kill($true); $process.WaitForExit() }
+        [pscustomobject]@{ TimedOut = $timedOut; ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
+    }
+}
+
+Describe 'A server that stops answering, through the cmdlet' {
+    It 'gives up after -Timeout with ConnectionTimedOut (with the cmdlet''s Ctrl+C token MailKit waited forever)' {
+        $silent = New-Tripwire  # takes the connection into its backlog and never says a word
+        try {
+            $script = @'
+Import-Module $env:SMTPHANDLER_MODULE_PATH
+$config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port ([int]$env:BATTERY_PORT) -Timeout 2 -RetryCount 1 -RetryDelay 0
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+$result = Send-SmtpMessage -Config $config -From 'reports@example.test' -To 'ann@example.test' -Subject 'Silent' -Body 'x' -ErrorAction SilentlyContinue
+"$($result.Status) $($result.ErrorId) $([int]$clock.Elapsed.TotalSeconds)"
+'@
+            $run = Invoke-NewPwshWithin -Seconds 120 -Script $script -Environment @{ SMTPHANDLER_MODULE_PATH = $ModulePath; BATTERY_PORT = "$($silent.LocalEndpoint.Port)" }
+
+            $run.TimedOut | Should -BeFalse -Because 'a silent server must not hold a send past its timeout'
+            $status, $errorId, $seconds = $run.Output.Trim() -split ' '
+            $status | Should -Be 'Failed'
+            $errorId | Should -Be 'ConnectionTimedOut'
+            [int]$seconds | Should -BeLessThan 40 -Because 'two tries of 2 s each'
+        }
+        finally { $silent.Stop() }
+    }
 }
 
 Describe '10,000 messages through Postfix with -MaxMessagesPerConnection 100' {

@@ -25,6 +25,9 @@ namespace SmtpHandler
 
         public IAuthenticationSecretDetector? AuthenticationSecretDetector { get; set; }
 
+        /// <summary>Told of every byte read or written, so that it can tell a live line from a hung one.</summary>
+        public IdleWatchdog? Watchdog { get; set; }
+
         /// <summary>The server's first reply on this connection (the greeting), as text.</summary>
         public string? Greeting { get; private set; }
 
@@ -58,6 +61,7 @@ namespace SmtpHandler
 
         public void LogConnect(Uri uri)
         {
+            Watchdog?.Touch();
             Greeting = null;
             AuthenticationMechanism = null;
             LastCommand = null;
@@ -71,6 +75,7 @@ namespace SmtpHandler
 
         public void LogClient(byte[] buffer, int offset, int count)
         {
+            Watchdog?.Touch();
             if (inData)
             {
                 var consumed = TrackData(buffer, offset, count);
@@ -126,6 +131,7 @@ namespace SmtpHandler
 
         public void LogServer(byte[] buffer, int offset, int count)
         {
+            Watchdog?.Touch();
             var text = Encoding.UTF8.GetString(buffer, offset, count);
             Greeting ??= text.TrimEnd('\r', '\n');
             if (DataStarted && DataReplyCode == null)

@@ -74,7 +74,7 @@ namespace SmtpHandler
             trust.BeginConnection();
             try
             {
-                client.Connect(config.SmtpServer, config.Port, options, cancellationToken);
+                IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token => client.Connect(config.SmtpServer, config.Port, options, token));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -135,7 +135,7 @@ namespace SmtpHandler
             log.Step($"Authenticating as {config.UserName}");
             try
             {
-                client.Authenticate(new NetworkCredential(config.UserName, config.Password), cancellationToken);
+                IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token => client.Authenticate(new NetworkCredential(config.UserName, config.Password), token));
             }
             catch (MailKit.Security.AuthenticationException ex)
             {
@@ -185,7 +185,7 @@ namespace SmtpHandler
             log.Step($"Authenticating as {config.UserName} with XOAUTH2{(token.ExpiresOn is DateTimeOffset expires ? $" (token expires {expires.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC)" : string.Empty)}");
             try
             {
-                client.Authenticate(new SaslMechanismOAuth2(config.UserName!, token.AccessToken), cancellationToken);
+                IdleWatchdog.Run(WatchdogOf(client), cancellationToken, armed => client.Authenticate(new SaslMechanismOAuth2(config.UserName!, token.AccessToken), armed));
             }
             catch (MailKit.Security.AuthenticationException ex)
             {
@@ -205,6 +205,8 @@ namespace SmtpHandler
             SmtpTlsVersion.Tls13 => (SslProtocols)12288,
             _ => SslProtocols.Tls12 | (SslProtocols)12288,
         };
+
+        private static IdleWatchdog? WatchdogOf(RecordingSmtpClient client) => (client.ProtocolLogger as RedactingProtocolLogger)?.Watchdog;
 
         internal static string Describe(SmtpTlsMode mode) => mode switch
         {

@@ -288,7 +288,7 @@ namespace SmtpHandler
                 Log.Step($"Transaction {transactions + 1}: MAIL FROM <{message.EnvelopeSender}>, {batch.Count} recipient(s)");
                 try
                 {
-                    client.Send(WireFormat, message.Mime, message.EnvelopeSenderMailbox, batch, cancellationToken);
+                    IdleWatchdog.Run(session.Watchdog, cancellationToken, token => client.Send(WireFormat, message.Mime, message.EnvelopeSenderMailbox, batch, token));
                     transactions++;
                     SettleReplies(client.Replies, batch, dataAccepted: true);
                 }
@@ -333,6 +333,11 @@ namespace SmtpHandler
                 catch (Exception ex) when (IsConnectionLoss(ex, cancellationToken))
                 {
                     session.Drop();
+                    if (session.Watchdog.Fired)
+                    {
+                        ex = new TimeoutException($"the server stopped answering: nothing for {Config.Timeout.TotalSeconds:0.#} s", ex);
+                    }
+
                     Log.Step($"The connection was lost ({Describe(ex)}).");
                     var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
                     if (logger.DataReplyCode is int dataCode && dataCode >= 400)

@@ -25,13 +25,17 @@ namespace SmtpHandler
             this.connector = connector;
             this.config = config;
             this.log = log;
-            Logger = new RedactingProtocolLogger(log);
+            Watchdog = new IdleWatchdog(config.Timeout);
+            Logger = new RedactingProtocolLogger(log) { Watchdog = Watchdog };
         }
 
         public RedactingProtocolLogger Logger { get; }
 
         /// <summary>host:port of the server.</summary>
         public string Endpoint => connector.Endpoint;
+
+        /// <summary>Keeps the Timeout for every network operation of this session (see <see cref="IdleWatchdog"/>).</summary>
+        public IdleWatchdog Watchdog { get; }
 
         /// <summary>How many connections this session has opened; the current one's number.</summary>
         public int ConnectionNumber { get; private set; }
@@ -79,6 +83,14 @@ namespace SmtpHandler
                 if (ex is SmtpHandlerException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
                     throw;
+                }
+
+                if (ex is OperationCanceledException && Watchdog.Fired)
+                {
+                    throw new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{connector.Endpoint} stopped answering while the session was set up: nothing for {config.Timeout.TotalSeconds:0.#} s.", connector.Endpoint, ex)
+                    {
+                        Transient = true,
+                    };
                 }
 
                 if (ex is IOException || ex is SocketException || ex is SmtpProtocolException || ex is ServiceNotConnectedException ||

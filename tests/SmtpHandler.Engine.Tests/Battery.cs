@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using Xunit;
 
 namespace SmtpHandler.Tests
@@ -37,6 +39,25 @@ namespace SmtpHandler.Tests
         {
             var mailer = new SmtpMailer(config, log);
             return mailer.Send(messages.Select(m => mailer.Prepare(m)).ToList()).ToList();
+        }
+
+        /// <summary>
+        /// Sends with a token that can be cancelled, as the cmdlets do (Ctrl+C), or with none. A send still running
+        /// after <paramref name="limit"/> is cancelled and fails the test: a hang shows as a failure, not a stuck run.
+        /// </summary>
+        public static List<SmtpSendResult> SendWithin(TimeSpan limit, bool cancellable, SmtpHandlerConfig config, params SmtpMessage[] messages)
+        {
+            using var stop = new CancellationTokenSource();
+            var mailer = new SmtpMailer(config);
+            var prepared = messages.Select(m => mailer.Prepare(m)).ToList();
+            var sending = Task.Run(() => mailer.Send(prepared, cancellable ? stop.Token : CancellationToken.None).ToList());
+            if (!sending.Wait(limit))
+            {
+                stop.Cancel();
+                Assert.Fail($"The send did not end within {limit.TotalSeconds:0} s (token {(cancellable ? "cancellable" : "none")}).");
+            }
+
+            return sending.Result;
         }
 
         /// <summary>

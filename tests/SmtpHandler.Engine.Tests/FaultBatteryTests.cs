@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using Xunit;
 using static SmtpHandler.Tests.Battery;
 
@@ -142,13 +143,17 @@ namespace SmtpHandler.Tests
             Assert.Equal(0, server.CountCommands("MAIL"));
         }
 
-        [Fact]
-        public void A_server_that_never_greets_times_out_within_the_Timeout_for_each_try_and_every_recipient_is_NotAttempted()
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void A_server_that_never_greets_times_out_within_the_Timeout_for_each_try_and_every_recipient_is_NotAttempted(bool cancellable)
         {
+            // With a token that can be cancelled (the cmdlets' Ctrl+C), MailKit waits on the socket without its
+            // Timeout: the send hung for good. The engine's idle watchdog now keeps the Timeout either way.
             using var server = new FaultySmtpServer(c => c.Verb == "CONNECT" ? ServerAction.Silence : null);
             var clock = Stopwatch.StartNew();
 
-            var result = Send(Config(server.Port, retryCount: 1, timeoutSeconds: 2), Message("Hung", "ann@example.test", "bob@example.test")).Single();
+            var result = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, retryCount: 1, timeoutSeconds: 2), Message("Hung", "ann@example.test", "bob@example.test")).Single();
 
             clock.Stop();
             Assert.Equal(SmtpSendStatus.Failed, result.Status);
@@ -161,12 +166,31 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
-        public void A_server_that_stops_answering_at_RCPT_is_given_up_after_the_Timeout_and_the_transaction_sent_once_on_a_new_connection()
+        public void Cancelling_still_stops_a_send_that_waits_on_a_silent_server_at_once()
+        {
+            // The watchdog that keeps the Timeout must not take Ctrl+C away: the caller's token still ends the wait.
+            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" ? ServerAction.Silence : null);
+            using var stop = new CancellationTokenSource();
+            var mailer = new SmtpMailer(Config(server.Port, timeoutSeconds: 60));
+            var prepared = new[] { mailer.Prepare(Message("Stopped", "ann@example.test")) };
+            var clock = Stopwatch.StartNew();
+            stop.CancelAfter(TimeSpan.FromSeconds(1));
+
+            Assert.ThrowsAny<OperationCanceledException>(() => mailer.Send(prepared, stop.Token).ToList());
+
+            Assert.InRange(clock.Elapsed.TotalSeconds, 0.5, 15);
+            Assert.Empty(server.Delivered);
+        }
+
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void A_server_that_stops_answering_at_RCPT_is_given_up_after_the_Timeout_and_the_transaction_sent_once_on_a_new_connection(bool cancellable)
         {
             using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" && c.Seen == 1 ? ServerAction.Silence : null);
             var clock = Stopwatch.StartNew();
 
-            var result = Send(Config(server.Port, timeoutSeconds: 2), Message("Stalled", "ann@example.test", "bob@example.test")).Single();
+            var result = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, timeoutSeconds: 2), Message("Stalled", "ann@example.test", "bob@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
             AssertEachRecipientOnce(result, new[] { "ann@example.test", "bob@example.test" });
@@ -175,13 +199,15 @@ namespace SmtpHandler.Tests
             Assert.InRange(clock.Elapsed.TotalSeconds, 1.5, 30);
         }
 
-        [Fact]
-        public void A_server_that_stops_answering_after_the_final_dot_leaves_the_message_Unknown_not_sent_again_and_the_next_goes_on_a_new_connection()
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void A_server_that_stops_answering_after_the_final_dot_leaves_the_message_Unknown_not_sent_again_and_the_next_goes_on_a_new_connection(bool cancellable)
         {
             // The server queued the message, then hung before its reply: sending again would deliver it twice.
             using var server = new FaultySmtpServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.Silence : null);
 
-            var results = Send(Config(server.Port, timeoutSeconds: 2), Message("Queued", "ann@example.test", "bob@example.test"), Message("Next", "cat@example.test"));
+            var results = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, timeoutSeconds: 2), Message("Queued", "ann@example.test", "bob@example.test"), Message("Next", "cat@example.test"));
 
             Assert.Equal(SmtpSendStatus.Unknown, results[0].Status);
             Assert.All(results[0].Unknown, r => Assert.Contains("not sent again", r.Reason));
