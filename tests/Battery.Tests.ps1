@@ -354,6 +354,9 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
         $script:Tripwire = New-Tripwire
         $script:TripwirePort = $Tripwire.LocalEndpoint.Port
         $script:Common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        # Where Send-SmtpMessage would send to the valid rest of the recipients, ask it to send nothing instead:
+        # these tests show what is refused before any connection.
+        $script:NothingOnError = if ((Get-Command Send-SmtpMessage).Parameters.ContainsKey('AllOrNothing')) { @{ AllOrNothing = $true } } else { @{} }
         $script:Settable = (Get-Command New-SmtpHandlerConfig).Parameters.Values |
             Where-Object { $_.Name -notin $Common -and $_.Name -notin 'FromHashtable', 'Path', 'LiteralPath' }
     }
@@ -468,7 +471,7 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
             $field = 'From', 'To', 'Cc', 'Bcc' | Select-Object -Index $random.Next(4)
             $send = @{ From = 'reports@example.test'; To = 'ann@example.test'; Subject = 'x'; Body = 'y' }
             $send[$field] = $address
-            $errors = Get-ErrorRecord { Send-SmtpMessage -Config $config @send }
+            $errors = Get-ErrorRecord { Send-SmtpMessage -Config $config @send @NothingOnError }
             $invalid = @($errors | Where-Object { $_.FullyQualifiedErrorId -like 'InvalidMailAddress,*' })
             $invalid.Count | Should -BeGreaterOrEqual 1 -Because "-$field '$address': $($errors -join '; ')"
             $invalid[0].TargetObject | Should -Be $address
@@ -485,7 +488,7 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
             foreach ($payload in "`r`nBcc: evil@attacker.test", "`nX-Injected: 1", "`rX-Injected: 1") {
                 $send = @{ From = 'reports@example.test'; To = 'ann@example.test'; Subject = 'x'; Body = 'y' }
                 $send[$name] = $(if ($name -eq 'Subject') { "Report$payload" } elseif ($name -eq 'MessageId') { "id$payload@example.test" } else { "ann@example.test$payload" })
-                $errors = Get-ErrorRecord { Send-SmtpMessage -Config $config @send }
+                $errors = Get-ErrorRecord { Send-SmtpMessage -Config $config @send @NothingOnError }
                 @($errors | Where-Object { $_.FullyQualifiedErrorId.Split(',')[0] -in 'HeaderInjection', 'InvalidMailAddress', 'InvalidMessageId' }).Count |
                     Should -BeGreaterOrEqual 1 -Because "-$name with $($payload | ConvertTo-Json): $($errors -join '; ')"
             }
