@@ -483,7 +483,7 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
     It 'refuses a line break in every header parameter of Send-SmtpMessage before connecting' {
         $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $TripwirePort -Timeout 5 -RetryCount 0
         $parameters = (Get-Command Send-SmtpMessage).Parameters.Keys | Where-Object { $_ -in 'From', 'To', 'Cc', 'Bcc', 'ReplyTo', 'Subject', 'Sender', 'MessageId' }
-        $parameters.Count | Should -BeGreaterOrEqual 5
+        $parameters.Count | Should -BeGreaterOrEqual 8
         foreach ($name in $parameters) {
             foreach ($payload in "`r`nBcc: evil@attacker.test", "`nX-Injected: 1", "`rX-Injected: 1") {
                 $send = @{ From = 'reports@example.test'; To = 'ann@example.test'; Subject = 'x'; Body = 'y' }
@@ -493,6 +493,24 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
                     Should -BeGreaterOrEqual 1 -Because "-$name with $($payload | ConvertTo-Json): $($errors -join '; ')"
             }
         }
+    }
+
+    It 'refuses a missing, a directory and a locked attachment before connecting, each with its ErrorId and the path as target' {
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $TripwirePort -Timeout 5 -RetryCount 0
+        $folder = Join-Path $TestDrive 'folder'
+        $null = New-Item -ItemType Directory -Path $folder
+        $locked = Join-Path $TestDrive 'locked.txt'
+        Set-Content -Path $locked -Value 'in use'
+        $hold = [System.IO.File]::Open($locked, 'Open', 'ReadWrite', 'None')
+        try {
+            foreach ($case in @{ Path = (Join-Path $TestDrive 'missing.pdf'); Id = 'AttachmentNotFound' }, @{ Path = $folder; Id = 'AttachmentIsDirectory' }, @{ Path = $locked; Id = 'AttachmentUnreadable' }) {
+                $errors = Get-ErrorRecord { Send-SmtpMessage -Config $config -From 'reports@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -Attachments $case.Path }
+                $errors.Count | Should -BeGreaterOrEqual 1
+                $errors[0].FullyQualifiedErrorId | Should -BeLike "$($case.Id),*" -Because "$($case.Path): $($errors[0])"
+                $errors[0].TargetObject | Should -Be $case.Path
+            }
+        }
+        finally { $hold.Dispose() }
     }
 
     It 'writes a message to 100,000 recipients as one pickup file naming each recipient once' {
