@@ -51,7 +51,7 @@ namespace SmtpHandler
         /// <summary>Says where tokens come from, for verbose output and the configuration's display; never a secret.</summary>
         string Description { get; }
 
-        /// <summary>A token valid now. Called on the thread that sends.</summary>
+        /// <summary>A token valid now. Called on the thread that enumerates the send (over several connections too).</summary>
         OAuthToken GetToken(ISmtpLog log, CancellationToken cancellationToken);
     }
 

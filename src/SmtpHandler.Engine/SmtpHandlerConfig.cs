@@ -27,6 +27,7 @@ namespace SmtpHandler
         public const int ImplicitTlsPort = 465;
         public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
         public const int DefaultRetryCount = 3;
+        public const int MaxConnectionCount = 64;
         public static readonly TimeSpan DefaultRetryDelay = TimeSpan.FromSeconds(2);
 
         public string SmtpServer { get; init; } = DefaultServer;
@@ -60,6 +61,13 @@ namespace SmtpHandler
         /// transactions (RecipientsPerMessage, a server's 452) counts each, as the server does.
         /// </summary>
         public int MaxMessagesPerConnection { get; init; }
+
+        /// <summary>
+        /// How many connections one send may use at once: the messages are shared out over this many sessions running
+        /// in parallel, each with its own connection (and its own MaxMessagesPerConnection count). 1 sends them one
+        /// after another over one connection. A message is never split across connections; a pickup folder ignores it.
+        /// </summary>
+        public int ConnectionCount { get; init; } = 1;
 
         /// <summary>How often a transient failure (4xx, dropped connection) is retried.</summary>
         public int RetryCount { get; init; } = DefaultRetryCount;
@@ -139,6 +147,11 @@ namespace SmtpHandler
             if (MaxMessagesPerConnection < 0)
             {
                 throw Invalid(nameof(MaxMessagesPerConnection), MaxMessagesPerConnection, "MaxMessagesPerConnection must be 0 (no limit) or more.");
+            }
+
+            if (ConnectionCount < 1 || ConnectionCount > MaxConnectionCount)
+            {
+                throw Invalid(nameof(ConnectionCount), ConnectionCount, $"ConnectionCount must be between 1 and {MaxConnectionCount}.");
             }
 
             if (RetryCount < 0 || RetryCount > 100)

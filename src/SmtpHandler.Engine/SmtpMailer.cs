@@ -1,10 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Threading;
+using System.Threading.Tasks;
 using MailKit;
 using MailKit.Net.Smtp;
 using MimeKit;
@@ -44,7 +47,9 @@ namespace SmtpHandler
 
         /// <summary>
         /// Sends each message and yields its result as soon as it is known. No connection is opened for an
-        /// empty sequence; one connection serves all of them (see MaxMessagesPerConnection).
+        /// empty sequence; one connection serves all of them (see MaxMessagesPerConnection). With a
+        /// ConnectionCount above 1, several messages share out over that many connections at once (see
+        /// <see cref="SendOverSeveralConnections"/>); the results still come in the order of the messages.
         /// </summary>
         public IEnumerable<SmtpSendResult> Send(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken = default)
         {
@@ -55,16 +60,35 @@ namespace SmtpHandler
 
             if (config.IsPickup)
             {
-                var pickup = new PickupWriter(config, log);
-                foreach (var message in messages)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    yield return pickup.Write(message);
-                }
-
-                yield break;
+                return WriteToPickup(messages, cancellationToken);
             }
 
+            if (config.ConnectionCount > 1)
+            {
+                var list = messages as IReadOnlyList<PreparedMessage> ?? messages.ToList();
+                if (list.Count > 1)
+                {
+                    return SendOverSeveralConnections(list, Math.Min(config.ConnectionCount, list.Count), cancellationToken);
+                }
+
+                messages = list;
+            }
+
+            return SendOverOneConnection(messages, cancellationToken);
+        }
+
+        private IEnumerable<SmtpSendResult> WriteToPickup(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken)
+        {
+            var pickup = new PickupWriter(config, log);
+            foreach (var message in messages)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return pickup.Write(message);
+            }
+        }
+
+        private IEnumerable<SmtpSendResult> SendOverOneConnection(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken)
+        {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
             SmtpHandlerException? fatal = null;
             foreach (var message in messages)
@@ -81,6 +105,131 @@ namespace SmtpHandler
                 }
 
                 yield return transaction.ToResult(fatal);
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="connections"/> sessions on threads of their own, each with its own connection, take the
+        /// next unsent message in turn until none is left. Each session keeps the single-connection rules
+        /// (MaxMessagesPerConnection, retries, the learned recipient limit, every recipient accounted for); a failure
+        /// that dooms the rest of a send (login, TLS, a server that can't be reached) dooms the messages no session
+        /// has started yet. Everything that must happen on the caller's thread happens there, inside this
+        /// enumeration: the log (narration is queued by the sessions and written here, each line headed by its
+        /// connection's number) and OAuth token requests (a token script may only run there). Results are yielded
+        /// in the order of <paramref name="messages"/>, each as soon as it and those before it are known.
+        /// </summary>
+        private IEnumerable<SmtpSendResult> SendOverSeveralConnections(IReadOnlyList<PreparedMessage> messages, int connections, CancellationToken cancellationToken)
+        {
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var callerThread = new CallerThreadQueue();
+            var shared = new SharedWork(messages, callerThread);
+            var culture = CultureInfo.CurrentCulture;
+            var uiCulture = CultureInfo.CurrentUICulture;
+            log.Step($"Sending {messages.Count} messages over {connections} connections at once");
+            var workers = new Task[connections];
+            for (var i = 0; i < connections; i++)
+            {
+                var workerLog = new CallerThreadLog(log, callerThread, $"Connection {i + 1}: ");
+                var workerConfig = config.TokenSource == null ? config : config with { TokenSource = new CallerThreadTokenSource(config.TokenSource, callerThread) };
+                var worker = new SmtpMailer(workerConfig, workerLog);
+                workers[i] = Task.Factory.StartNew(
+                    () =>
+                    {
+                        // The caller's culture, so that numbers and dates in the narration read the same as from one connection.
+                        CultureInfo.CurrentCulture = culture;
+                        CultureInfo.CurrentUICulture = uiCulture;
+                        try
+                        {
+                            worker.SendShare(shared, stopping.Token);
+                        }
+                        finally
+                        {
+                            callerThread.Wake();
+                        }
+                    },
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default);
+            }
+
+            try
+            {
+                var yielded = 0;
+                while (yielded < messages.Count)
+                {
+                    callerThread.RunPending();
+                    if (shared.ResultAt(yielded) is { } result)
+                    {
+                        yielded++;
+                        yield return result;
+                        continue;
+                    }
+
+                    ThrowIfFailed(workers);
+                    callerThread.WaitForWork(cancellationToken);
+                }
+
+                // Every message is settled; the sessions say QUIT (and narrate it) before the send ends.
+                while (workers.Any(w => !w.IsCompleted))
+                {
+                    callerThread.RunPending();
+                    callerThread.WaitForWork(cancellationToken);
+                }
+
+                callerThread.RunPending();
+                ThrowIfFailed(workers);
+            }
+            finally
+            {
+                // Normal end, Ctrl+C, or a consumer that stopped early: no session outlives the enumeration.
+                callerThread.Close();
+                stopping.Cancel();
+                try
+                {
+                    Task.WaitAll(workers);
+                }
+                catch (AggregateException)
+                {
+                    // Cancelled sessions end with OperationCanceledException; a real failure was thrown above.
+                }
+            }
+        }
+
+        /// <summary>One session's part of <see cref="SendOverSeveralConnections"/>, on its own thread and connection.</summary>
+        private void SendShare(SharedWork shared, CancellationToken cancellationToken)
+        {
+            using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
+            while (shared.TryTake(out var index))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var transaction = new MessageDelivery(this, shared.Messages[index], session);
+                var fatal = shared.Fatal;
+                if (fatal == null)
+                {
+                    fatal = transaction.Run(cancellationToken);
+                    if (fatal != null)
+                    {
+                        shared.Fail(fatal);
+                    }
+                }
+                else
+                {
+                    transaction.GiveUp(fatal);
+                }
+
+                shared.Complete(index, transaction.ToResult(fatal));
+            }
+        }
+
+        private static void ThrowIfFailed(Task[] workers)
+        {
+            foreach (var worker in workers)
+            {
+                var error = worker.Exception?.InnerException;
+                if (error != null && !(error is OperationCanceledException))
+                {
+                    ExceptionDispatchInfo.Capture(error).Throw();
+                }
             }
         }
 
@@ -105,6 +254,44 @@ namespace SmtpHandler
             var ceiling = Math.Max(retryDelay.TotalMilliseconds, 60_000);
             var grown = retryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
             return TimeSpan.FromMilliseconds(Math.Min(grown, ceiling));
+        }
+
+        /// <summary>The messages of a send over several connections, which session takes which, and their results.</summary>
+        private sealed class SharedWork
+        {
+            private readonly SmtpSendResult?[] results;
+            private readonly CallerThreadQueue callerThread;
+            private int next = -1;
+            private SmtpHandlerException? fatal;
+
+            public SharedWork(IReadOnlyList<PreparedMessage> messages, CallerThreadQueue callerThread)
+            {
+                Messages = messages;
+                this.callerThread = callerThread;
+                results = new SmtpSendResult?[messages.Count];
+            }
+
+            public IReadOnlyList<PreparedMessage> Messages { get; }
+
+            /// <summary>The first failure that dooms the messages not yet started, or null.</summary>
+            public SmtpHandlerException? Fatal => Volatile.Read(ref fatal);
+
+            /// <summary>The next message no session has taken; false when none is left.</summary>
+            public bool TryTake(out int index)
+            {
+                index = Interlocked.Increment(ref next);
+                return index < Messages.Count;
+            }
+
+            public void Fail(SmtpHandlerException failure) => Interlocked.CompareExchange(ref fatal, failure, null);
+
+            public void Complete(int index, SmtpSendResult result)
+            {
+                Volatile.Write(ref results[index], result);
+                callerThread.Wake();
+            }
+
+            public SmtpSendResult? ResultAt(int index) => Volatile.Read(ref results[index]);
         }
 
         /// <summary>How a server's reply to one RCPT is to be taken.</summary>
