@@ -23,6 +23,8 @@ namespace SmtpHandler
             "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
         };
 
+        private static readonly IEnumerable<Header> NoHeaders = Array.Empty<Header>();
+
         // requireRecipients: false checks a message template whose recipients come later.
         public static PreparedMessage Prepare(SmtpMessage message, SmtpHandlerConfig config, bool skipInvalidRecipients, bool requireRecipients = true)
         {
@@ -55,8 +57,30 @@ namespace SmtpHandler
                 throw new SmtpHandlerException("NoRecipients", SmtpFailureKind.InvalidArgument, "The message has no recipients: give -To, -Cc or -Bcc.", message.Subject) { ParameterName = "To" };
             }
 
-            var mime = new MimeMessage();
+            var replyTos = (message.ReplyTo ?? Array.Empty<string>()).Select(r => MailAddressParser.Parse(r, "ReplyTo")).ToList();
+            var subject = RequireSingleLine(message.Subject ?? string.Empty, "Subject");
+            string messageId;
+            if (!string.IsNullOrWhiteSpace(message.MessageId))
+            {
+                messageId = RequireSingleLine(message.MessageId!, "MessageId").Trim().TrimStart('<').TrimEnd('>');
+                if (messageId.IndexOf('@') <= 0 || messageId.Any(c => c == ' ' || c == '<' || c == '>'))
+                {
+                    throw Invalid("InvalidMessageId", "MessageId", message.MessageId, $"'{message.MessageId}' is not a Message-Id of the form id@domain.");
+                }
+            }
+            else
+            {
+                messageId = MimeUtils.GenerateMessageId(envelopeSender.Domain is { Length: > 0 } domain ? domain : "localhost");
+            }
+
+            // An empty message, not new MimeMessage(): that one makes a Date and a Message-Id of its own, which
+            // would be formatted only to be replaced (a cost paid per message in a large send). The headers come
+            // in the order MimeKit's default gives them.
+            var mime = new MimeMessage(NoHeaders);
             mime.From.Add(from ?? sender!);
+            mime.Date = message.Date ?? DateTimeOffset.Now;
+            mime.Subject = subject;
+            mime.MessageId = messageId;
             if (sender != null && from != null && !sender.Address.Equals(from.Address, StringComparison.OrdinalIgnoreCase))
             {
                 mime.Sender = sender;
@@ -64,28 +88,7 @@ namespace SmtpHandler
 
             mime.To.AddRange(headerTo);
             mime.Cc.AddRange(headerCc);
-            foreach (var replyTo in message.ReplyTo ?? Array.Empty<string>())
-            {
-                mime.ReplyTo.Add(MailAddressParser.Parse(replyTo, "ReplyTo"));
-            }
-
-            mime.Subject = RequireSingleLine(message.Subject ?? string.Empty, "Subject");
-            mime.Date = message.Date ?? DateTimeOffset.Now;
-            if (!string.IsNullOrWhiteSpace(message.MessageId))
-            {
-                var id = RequireSingleLine(message.MessageId!, "MessageId").Trim().TrimStart('<').TrimEnd('>');
-                if (id.IndexOf('@') <= 0 || id.Any(c => c == ' ' || c == '<' || c == '>'))
-                {
-                    throw Invalid("InvalidMessageId", "MessageId", message.MessageId, $"'{message.MessageId}' is not a Message-Id of the form id@domain.");
-                }
-
-                mime.MessageId = id;
-            }
-            else
-            {
-                mime.MessageId = MimeUtils.GenerateMessageId(envelopeSender.Domain is { Length: > 0 } domain ? domain : "localhost");
-            }
-
+            mime.ReplyTo.AddRange(replyTos);
             SetPriority(mime, message.Priority);
             foreach (var header in message.Headers ?? new Dictionary<string, string>())
             {

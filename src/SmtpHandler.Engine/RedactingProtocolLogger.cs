@@ -12,6 +12,9 @@ namespace SmtpHandler
     internal sealed class RedactingProtocolLogger : IProtocolLogger
     {
         private static readonly byte[] Terminator = Encoding.ASCII.GetBytes("\r\n.\r\n");
+        private static readonly byte[] Auth = Encoding.ASCII.GetBytes("AUTH ");
+        private static readonly byte[] Data = Encoding.ASCII.GetBytes("DATA\r\n");
+        private static readonly byte[] LineData = Encoding.ASCII.GetBytes("\r\nDATA\r\n");
         private readonly ISmtpLog log;
         private bool dataRequested;
         private bool inData;
@@ -89,6 +92,25 @@ namespace SmtpHandler
                 count -= consumed;
             }
 
+            if (StartsWith(buffer, offset, count, Auth))
+            {
+                var end = offset + Auth.Length;
+                while (end < offset + count && buffer[end] != ' ' && buffer[end] != '\r' && buffer[end] != '\n')
+                {
+                    end++;
+                }
+
+                AuthenticationMechanism = Encoding.ASCII.GetString(buffer, offset + Auth.Length, end - offset - Auth.Length).ToUpperInvariant();
+            }
+
+            LastCommand = LastVerb(buffer, offset, count) ?? LastCommand;
+            dataRequested = StartsWith(buffer, offset, count, Data) || IndexOf(buffer, offset, count, LineData) >= 0;
+            if (!log.IsProtocolEnabled)
+            {
+                // Nothing is shown: no copy, no secret masking, no text (a large send writes many commands).
+                return;
+            }
+
             var copy = new byte[count];
             Buffer.BlockCopy(buffer, offset, copy, 0, count);
             var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count);
@@ -107,31 +129,19 @@ namespace SmtpHandler
                 }
             }
 
-            var text = Encoding.UTF8.GetString(copy);
-            if (text.StartsWith("AUTH ", StringComparison.OrdinalIgnoreCase))
-            {
-                var end = text.IndexOfAny(new[] { ' ', '\r', '\n' }, 5);
-                AuthenticationMechanism = (end < 0 ? text.Substring(5) : text.Substring(5, end - 5)).ToUpperInvariant();
-            }
-
-            var lines = text.Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries);
-            if (lines.Length > 0)
-            {
-                var last = lines[lines.Length - 1];
-                var end = last.IndexOfAny(new[] { ' ', ':' });
-                LastCommand = (end < 0 ? last : last.Substring(0, end)).ToUpperInvariant();
-            }
-
-            dataRequested = text.StartsWith("DATA\r\n", StringComparison.OrdinalIgnoreCase) || text.IndexOf("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase) >= 0;
-            if (log.IsProtocolEnabled)
-            {
-                WriteLines("C: ", text);
-            }
+            WriteLines("C: ", Encoding.UTF8.GetString(copy));
         }
 
         public void LogServer(byte[] buffer, int offset, int count)
         {
             Watchdog?.Touch();
+            var wantsReply = Greeting == null || (DataStarted && DataReplyCode == null) || dataRequested;
+            if (!wantsReply && !log.IsProtocolEnabled)
+            {
+                // An ordinary reply, and nothing is shown: MailKit has parsed it already.
+                return;
+            }
+
             var text = Encoding.UTF8.GetString(buffer, offset, count);
             Greeting ??= text.TrimEnd('\r', '\n');
             if (DataStarted && DataReplyCode == null)
@@ -184,13 +194,25 @@ namespace SmtpHandler
         // Counts message bytes and finds CRLF "." CRLF, across buffer boundaries; returns the bytes that were data.
         private int TrackData(byte[] buffer, int offset, int count)
         {
-            for (var i = 0; i < count; i++)
+            var end = offset + count;
+            for (var i = offset; i < end; i++)
             {
-                var b = buffer[offset + i];
+                if (matched == 0)
+                {
+                    // Nothing under way: skip to the next CR (a vectorised search; most of the data is not a line end).
+                    i = Array.IndexOf(buffer, (byte)'\r', i, end - i);
+                    if (i < 0)
+                    {
+                        break;
+                    }
+                }
+
+                var b = buffer[i];
                 matched = b == Terminator[matched] ? matched + 1 : b == '\r' ? 1 : 0;
                 if (matched == Terminator.Length)
                 {
-                    dataBytes += i + 1;
+                    var consumed = i - offset + 1;
+                    dataBytes += consumed;
                     inData = false;
                     DataTerminatorSent = true;
                     matched = 0;
@@ -199,12 +221,78 @@ namespace SmtpHandler
                         log.Protocol($"C: [message data, {dataBytes} bytes]");
                     }
 
-                    return i + 1;
+                    return consumed;
                 }
             }
 
             dataBytes += count;
             return count;
+        }
+
+        private static bool StartsWith(byte[] buffer, int offset, int count, byte[] prefix)
+        {
+            if (count < prefix.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < prefix.Length; i++)
+            {
+                var b = buffer[offset + i];
+                if (b >= 'a' && b <= 'z')
+                {
+                    b -= 32;
+                }
+
+                if (b != prefix[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The verb of the last command line in the buffer, upper case (e.g. "RCPT", "STARTTLS"), or null.</summary>
+        private static string? LastVerb(byte[] buffer, int offset, int count)
+        {
+            var end = offset + count;
+            while (end > offset && (buffer[end - 1] == '\r' || buffer[end - 1] == '\n'))
+            {
+                end--;
+            }
+
+            if (end == offset)
+            {
+                return null;
+            }
+
+            var start = end;
+            while (start > offset && buffer[start - 1] != '\n')
+            {
+                start--;
+            }
+
+            var verbEnd = start;
+            while (verbEnd < end && buffer[verbEnd] != ' ' && buffer[verbEnd] != ':' && buffer[verbEnd] != '\r')
+            {
+                verbEnd++;
+            }
+
+            return Encoding.UTF8.GetString(buffer, start, verbEnd - start).ToUpperInvariant();
+        }
+
+        private static int IndexOf(byte[] buffer, int offset, int count, byte[] value)
+        {
+            for (var i = offset; i <= offset + count - value.Length; i++)
+            {
+                if (StartsWith(buffer, i, value.Length, value))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
 
         private static bool TryParseCode(string text, out int code)

@@ -14,9 +14,14 @@ namespace SmtpHandler.Tests
     {
         private sealed class CapturingLog : ISmtpLog
         {
+            public CapturingLog(bool protocol = true)
+            {
+                IsProtocolEnabled = protocol;
+            }
+
             public List<string> Lines { get; } = new();
 
-            public bool IsProtocolEnabled => true;
+            public bool IsProtocolEnabled { get; }
 
             public void Step(string text) => Lines.Add(text);
 
@@ -62,6 +67,33 @@ namespace SmtpHandler.Tests
             Assert.True(logger.DataTerminatorSent);
             Assert.True(logger.DataStarted);
             Assert.Null(logger.DataReplyCode);
+        }
+
+        [Fact]
+        public void Tracks_the_data_its_reply_and_the_login_mechanism_with_protocol_logging_off()
+        {
+            var log = new CapturingLog(protocol: false);
+            var logger = new RedactingProtocolLogger(log);
+            logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
+            Server(logger, "220 quiet.test ESMTP\r\n");
+            Client(logger, "auth plain AGFubgBzZWNyZXQ=\r\n");
+            Server(logger, "235 2.7.0 Ok\r\n");
+            logger.BeginTransaction();
+            Client(logger, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n");
+            Server(logger, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+            Client(logger, "DATA\r\n");
+            Server(logger, "354 go ahead\r\n");
+            Client(logger, "Subject: x\r\n\r\n" + new string('a', 5000) + "\r\n.");
+            Assert.False(logger.DataTerminatorSent);
+            Client(logger, "\r\n");
+            Server(logger, "250 2.0.0 queued\r\n");
+
+            Assert.Equal("220 quiet.test ESMTP", logger.Greeting);
+            Assert.Equal("PLAIN", logger.AuthenticationMechanism);
+            Assert.True(logger.DataStarted);
+            Assert.True(logger.DataTerminatorSent);
+            Assert.Equal(250, logger.DataReplyCode);
+            Assert.Empty(log.Lines);
         }
 
         [Fact]
