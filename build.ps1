@@ -12,11 +12,14 @@
     Package - Build, then the .nupkg the PowerShell Gallery takes, made by Publish-PSResource to a temporary
              local repository (tools/New-ModulePackage.ps1), in artifacts/.
     Demo   - Build, start a local smtp4dev, send through the module, show what arrived, stop the server.
+    Bench  - Build, then bench/Invoke-Benchmark.ps1: throughput, batching, memory and start-up against smtp-sink,
+             side by side with smtp-source, raw MailKit, smtplib and Send-MailMessage; writes bench/results.md.
+             Never part of Test.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'UpdateDocs', 'Test', 'Package', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'UpdateDocs', 'Test', 'Package', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -26,7 +29,11 @@ param(
     [string[]] $PesterPath,
 
     # Skip the xunit suites (only with -PesterPath, for quick local loops).
-    [switch] $SkipXunit
+    [switch] $SkipXunit,
+
+    # Bench: runs of each scenario (the median and spread are reported), and which scenarios (1-5).
+    [int] $Repetitions = 5,
+    [string[]] $Scenario = @('1', '2', '3', '4', '5')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -222,6 +229,14 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Write-Host '== Bench' -ForegroundColor Cyan
+    # -Scenario 1,5 from bash arrives as one string: split it.
+    $scenarios = @($Scenario | ForEach-Object { "$_" -split ',' } | ForEach-Object { [int]$_ })
+    & (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath $OutputModule -Repetitions $Repetitions -Scenario $scenarios
+}
+
 Push-Location $Root
 try {
     switch ($Task) {
@@ -231,6 +246,7 @@ try {
         'Test' { Invoke-Test }
         'Package' { Invoke-Package }
         'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
     }
 }
 finally {

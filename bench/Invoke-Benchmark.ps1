@@ -1,0 +1,364 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    SmtpHandler's benchmark: throughput, batching, memory and start-up, side by side with smtp-source, raw MailKit,
+    Python's smtplib and Send-MailMessage, all against one smtp-sink on loopback, in one run.
+.DESCRIPTION
+    Called by `build.ps1 -Task Bench` after Build, with the built module. Installs what it needs (Debian's postfix
+    package for smtp-sink and smtp-source; python3 must be there), builds the raw MailKit client (bench/RawMailKit),
+    starts smtp-sink on a free 127.0.0.1 port, and runs every scenario -Repetitions times, the clients of a
+    scenario taking turns in each repetition so that a change in the machine's load hits them alike. Each run is
+    a new process; the work is timed inside it with a Stopwatch around the whole pipeline or loop (smtp-source,
+    which reports no time, is timed around its process). Prints the table and writes it to -ResultPath with the
+    date, the machine, the versions and the load average before and after.
+    Never run by build.ps1 -Task Test: nothing there depends on speed.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $Repetitions = 5,
+    # Scenario 1 and 5: messages of 1 KB, one recipient each.
+    [int] $Messages = 2000,
+    [int] $BodyBytes = 1000,
+    # Send-MailMessage connects per message: a few hundred are enough for its rate.
+    [int] $SendMailMessageCount = 200,
+    # Scenario 2: one message to this many recipients, $PerTransaction per transaction.
+    [int] $Recipients = 10000,
+    [int] $PerTransaction = 100,
+    # Scenario 3.
+    [int] $AttachmentMB = 200,
+    # Scenario 4: new pwsh processes for each of Import-Module, an empty module's import, and import plus a first message.
+    [int] $ImportRuns = 20,
+    # Scenario 5.
+    [int] $ConnectionCount = 4,
+    [ValidateRange(1, 5)] [int[]] $Scenario = @(1, 2, 3, 4, 5),
+    [string] $ResultPath = (Join-Path $PSScriptRoot 'results.md')
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = Split-Path $PSScriptRoot -Parent
+$Out = Join-Path $PSScriptRoot 'out'
+$ModulePath = (Resolve-Path $ModulePath).Path
+. (Join-Path $Root 'tests/TestServers.ps1')
+. (Join-Path $Root 'tests/Postfix.ps1')
+
+# ---------------------------------------------------------------- processes and figures
+
+function Get-PwshCommand {
+    # The pwsh running this script, to start new ones: the dotnet tool (dotnet + pwsh.dll) or an installed pwsh.
+    $process = [Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, [System.Reflection.Assembly]::GetEntryAssembly().Location)
+    }
+    @($process)
+}
+
+function Invoke-Timed {
+    <#
+    .SYNOPSIS
+        Runs one measurement process and returns its figures: the line "elapsed_ms=... messages=..." it printed,
+        or, with -TimeProcess, the time around the whole process.
+    #>
+    param([Parameter(Mandatory)] [string[]] $Command, [switch] $TimeProcess, [int] $TimeoutSeconds = 300)
+    $info = [System.Diagnostics.ProcessStartInfo]::new($Command[0])
+    foreach ($argument in $Command | Select-Object -Skip 1) { $info.ArgumentList.Add($argument) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $info.WorkingDirectory = $Root
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $process = [System.Diagnostics.Process]::Start($info)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill($true)
+        throw "Timed out after $TimeoutSeconds s: $($Command -join ' ')"
+    }
+    $process.WaitForExit()
+    $clock.Stop()
+    $text = $stdout.Result
+    if ($process.ExitCode -ne 0) {
+        throw "Exit code $($process.ExitCode): $($Command -join ' ')`n$text`n$($stderr.Result)"
+    }
+    if ($TimeProcess) {
+        return [pscustomobject]@{ Milliseconds = $clock.Elapsed.TotalMilliseconds; PeakKB = 0L }
+    }
+    $line = $text -split "`n" | Where-Object { $_ -match 'elapsed_ms=' } | Select-Object -Last 1
+    if (-not $line) { throw "No 'elapsed_ms=' line from $($Command -join ' '):`n$text`n$($stderr.Result)" }
+    $figures = @{}
+    foreach ($pair in ($line.Trim() -split '\s+')) {
+        $name, $value = $pair -split '=', 2
+        $figures[$name] = [double]::Parse($value, [cultureinfo]::InvariantCulture)
+    }
+    [pscustomobject]@{ Milliseconds = $figures['elapsed_ms']; PeakKB = [long]($figures['peak_kb'] ?? 0) }
+}
+
+function Measure-Stats([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    $n = $sorted.Count
+    $median = if ($n % 2) { $sorted[($n - 1) / 2] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
+    [pscustomobject]@{ Median = $median; Min = $sorted[0]; Max = $sorted[-1]; Count = $n }
+}
+
+function Format-Number([double] $Value, [int] $Digits = 0) {
+    $Value.ToString("N$Digits", [cultureinfo]::InvariantCulture)
+}
+
+function Format-Stats($Stats, [string] $Unit, [int] $Digits = 0) {
+    "$(Format-Number $Stats.Median $Digits) $Unit ($(Format-Number $Stats.Min $Digits)–$(Format-Number $Stats.Max $Digits))"
+}
+
+function Get-LoadAverage {
+    if (Test-Path /proc/loadavg) { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' } else { 'n/a' }
+}
+
+# ---------------------------------------------------------------- servers and tools
+
+function Start-SmtpSink {
+    # smtp-sink accepts and discards everything, advertises PIPELINING, and serves many connections at once.
+    $port = Get-FreeTcpPort
+    $arguments = @()
+    if ((& id -u) -eq '0') { $arguments += '-u', 'nobody' }  # as root it must drop privileges
+    $arguments += "127.0.0.1:$port", '256'
+    $info = [System.Diagnostics.ProcessStartInfo]::new('/usr/sbin/smtp-sink')
+    foreach ($a in $arguments) { $info.ArgumentList.Add($a) }
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+    while (-not (Test-PostfixAnswers $port)) {
+        if ($process.HasExited -or [DateTime]::UtcNow -gt $deadline) {
+            throw "smtp-sink did not start on 127.0.0.1:${port}: $($process.StandardError.ReadToEnd())"
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    [pscustomobject]@{ Process = $process; Port = $port }
+}
+
+function Get-AttachmentFile([int] $Megabytes) {
+    # Random bytes (base64 makes them a third larger on the wire), made once and kept in bench/out.
+    $path = Join-Path $Out "attachment-${Megabytes}MB.bin"
+    if ((Test-Path $path) -and (Get-Item $path).Length -eq $Megabytes * 1MB) { return $path }
+    $buffer = [byte[]]::new(1MB)
+    $stream = [System.IO.File]::Create($path)
+    try {
+        for ($i = 0; $i -lt $Megabytes; $i++) {
+            [System.Security.Cryptography.RandomNumberGenerator]::Fill($buffer)
+            $stream.Write($buffer, 0, $buffer.Length)
+        }
+    }
+    finally { $stream.Dispose() }
+    $path
+}
+
+function Get-Versions {
+    $mailKit = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((Join-Path $ModulePath 'bin/MailKit.dll')).ProductVersion -replace '\+.*$', ''
+    $postfix = (& /usr/sbin/postconf -d -h mail_version 2>$null) ?? 'unknown'
+    [ordered]@{
+        SmtpHandler = (Import-PowerShellDataFile (Join-Path $ModulePath 'SmtpHandler.psd1')).ModuleVersion
+        PowerShell  = "$($PSVersionTable.PSVersion)"
+        '.NET'      = [System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription
+        MailKit     = $mailKit
+        Postfix     = "$postfix (smtp-sink, smtp-source)"
+        Python      = ((& python3 --version) -replace '^Python\s+', '')
+    }
+}
+
+function Get-Machine {
+    $cpu = if (Test-Path /proc/cpuinfo) { (Select-String -Path /proc/cpuinfo -Pattern '^model name\s*:\s*(.+)$' | Select-Object -First 1).Matches[0].Groups[1].Value } else { 'unknown' }
+    $memory = if (Test-Path /proc/meminfo) { [long]((Select-String -Path /proc/meminfo -Pattern '^MemTotal:\s+(\d+)').Matches[0].Groups[1].Value) * 1KB } else { 0 }
+    $os = if (Test-Path /etc/os-release) { (Select-String -Path /etc/os-release -Pattern '^PRETTY_NAME="?([^"]+)"?').Matches[0].Groups[1].Value } else { [System.Runtime.InteropServices.RuntimeInformation]::OSDescription }
+    [ordered]@{ Cores = [Environment]::ProcessorCount; Memory = "$([math]::Round($memory / 1GB, 1)) GiB"; CPU = $cpu; OS = $os }
+}
+
+# ---------------------------------------------------------------- the run
+
+$pwsh = Get-PwshCommand
+$measure = Join-Path $PSScriptRoot 'Measure-Scenario.ps1'
+function Invoke-Scenario([string] $Name, [hashtable] $Arguments = @{}) {
+    $command = $pwsh + @('-NoProfile', '-NonInteractive', '-File', $measure, '-Scenario', $Name)
+    foreach ($key in $Arguments.Keys) { $command += "-$key"; $command += "$($Arguments[$key])" }
+    Invoke-Timed -Command $command
+}
+
+Write-Host '== Bench: tools' -ForegroundColor Cyan
+Install-Postfix
+foreach ($tool in '/usr/sbin/smtp-sink', '/usr/sbin/smtp-source') {
+    if (-not (Test-Path $tool)) { throw "$tool is missing although postfix is installed." }
+}
+if (-not (Get-Command python3 -ErrorAction SilentlyContinue)) { throw 'python3 is needed for the smtplib reference.' }
+New-Item -ItemType Directory -Force -Path $Out | Out-Null
+$raw = Join-Path $Out 'RawMailKit'
+& dotnet build (Join-Path $PSScriptRoot 'RawMailKit/RawMailKit.csproj') -c Release -o $raw --nologo -v quiet | Out-Host
+if ($LASTEXITCODE -ne 0) { throw 'Building bench/RawMailKit failed.' }
+$rawCommand = @('dotnet', (Join-Path $raw 'RawMailKit.dll'))
+$emptyModule = Join-Path $Out 'EmptyModule/EmptyModule.psm1'
+New-Item -ItemType Directory -Force -Path (Split-Path $emptyModule) | Out-Null
+Set-Content -Path $emptyModule -Value 'function Get-Nothing { }'
+
+$loadBefore = Get-LoadAverage
+$started = [DateTime]::UtcNow
+$sink = Start-SmtpSink
+Write-Host "smtp-sink on 127.0.0.1:$($sink.Port); load average $loadBefore; $Repetitions repetitions" -ForegroundColor Cyan
+$rows = [System.Collections.Generic.List[object]]::new()
+$targets = [System.Collections.Generic.List[object]]::new()
+$samples = @{}
+function Add-Sample([string] $Key, $Value) {
+    if (-not $samples.ContainsKey($Key)) { $samples[$Key] = [System.Collections.Generic.List[double]]::new() }
+    $samples[$Key].Add([double]$Value)
+}
+function Get-Rate([string] $Key, [int] $Count) { Measure-Stats @($samples[$Key] | ForEach-Object { $Count / ($_ / 1000) }) }
+function Add-Row([string] $Scenario, [string] $Client, [string] $Figure, [string] $Ratio = '') {
+    $rows.Add([pscustomobject]@{ Scenario = $Scenario; Client = $Client; Figure = $Figure; Ratio = $Ratio })
+}
+function Add-Target([string] $Target, [double] $Value, [double] $Goal, [string] $Shown, [switch] $Below) {
+    $met = if ($Below) { $Value -lt $Goal } else { $Value -ge $Goal }
+    $targets.Add([pscustomobject]@{ Target = $Target; Measured = $Shown; Met = $(if ($met) { 'met' } else { 'missed' }) })
+}
+$source = @('/usr/sbin/smtp-source', '-d', '-l', "$BodyBytes", '-f', 'bench@example.test', '-t', 'user@example.test')
+$port = $sink.Port
+
+try {
+    if (1 -in $Scenario) {
+        Write-Host "== Scenario 1: $Messages messages of $BodyBytes bytes, one recipient each, one connection" -ForegroundColor Cyan
+        for ($r = 1; $r -le $Repetitions; $r++) {
+            Add-Sample 's1.handler' (Invoke-Scenario Individual @{ ModulePath = $ModulePath; Port = $port; Count = $Messages; BodyBytes = $BodyBytes }).Milliseconds
+            Add-Sample 's1.raw' (Invoke-Timed ($rawCommand + @('messages', "$port", "$Messages", "$BodyBytes"))).Milliseconds
+            Add-Sample 's1.source' (Invoke-Timed ($source + @('-m', "$Messages", "127.0.0.1:$port")) -TimeProcess).Milliseconds
+            Add-Sample 's1.python' (Invoke-Timed @('python3', (Join-Path $PSScriptRoot 'smtplib_bench.py'), "$port", "$Messages", "$BodyBytes")).Milliseconds
+            Add-Sample 's1.smm' (Invoke-Scenario SendMailMessage @{ Port = $port; Count = $SendMailMessageCount; BodyBytes = $BodyBytes }).Milliseconds
+            Write-Host "  repetition $r done"
+        }
+        $handler = Get-Rate 's1.handler' $Messages
+        $refs = [ordered]@{
+            'raw MailKit SmtpClient.Send loop (C#, bench/RawMailKit)' = Get-Rate 's1.raw' $Messages
+            'smtp-source -d (C, Postfix)'                              = Get-Rate 's1.source' $Messages
+            'Python smtplib send_message loop (the seed''s engine)'    = Get-Rate 's1.python' $Messages
+            "Send-MailMessage ($SendMailMessageCount messages, a connection each)" = Get-Rate 's1.smm' $SendMailMessageCount
+        }
+        Add-Row '1. 1 KB messages, one connection' 'Send-SmtpMessage -Individual, piped strings' (Format-Stats $handler 'msg/s')
+        foreach ($name in $refs.Keys) {
+            Add-Row '' $name (Format-Stats $refs[$name] 'msg/s') ('{0}×' -f (Format-Number ($handler.Median / $refs[$name].Median) 2))
+        }
+        $list = @($refs.Values)
+        Add-Target 'S1 ≥ 1.0× smtp-source -d' ($handler.Median / $list[1].Median) 1.0 ('{0}×' -f (Format-Number ($handler.Median / $list[1].Median) 2))
+        Add-Target 'S1 ≥ 0.95× raw MailKit' ($handler.Median / $list[0].Median) 0.95 ('{0}×' -f (Format-Number ($handler.Median / $list[0].Median) 2))
+        Add-Target 'S1 ≥ 100× Send-MailMessage' ($handler.Median / $list[3].Median) 100 ('{0}×' -f (Format-Number ($handler.Median / $list[3].Median) 1))
+    }
+
+    if (2 -in $Scenario) {
+        $transactions = [math]::Ceiling($Recipients / $PerTransaction)
+        Write-Host "== Scenario 2: one message to $Recipients recipients, $PerTransaction per transaction ($transactions transactions), one connection" -ForegroundColor Cyan
+        for ($r = 1; $r -le $Repetitions; $r++) {
+            Add-Sample 's2.handler' (Invoke-Scenario Batched @{ ModulePath = $ModulePath; Port = $port; Count = $Recipients; PerTransaction = $PerTransaction; BodyBytes = $BodyBytes }).Milliseconds
+            Add-Sample 's2.raw' (Invoke-Timed ($rawCommand + @('batched', "$port", "$Recipients", "$PerTransaction"))).Milliseconds
+            Add-Sample 's2.source' (Invoke-Timed ($source + @('-r', "$PerTransaction", '-m', "$transactions", "127.0.0.1:$port")) -TimeProcess).Milliseconds
+            Write-Host "  repetition $r done"
+        }
+        $handler = Get-Rate 's2.handler' $Recipients
+        $rawRate = Get-Rate 's2.raw' $Recipients
+        $sourceRate = Get-Rate 's2.source' $Recipients
+        Add-Row "2. $Recipients recipients, $PerTransaction per transaction" 'Send-SmtpMessage -RecipientsPerMessage, piped strings as Bcc' (Format-Stats $handler 'rcpt/s')
+        Add-Row '' 'raw MailKit Send(message, sender, 100 recipients) ×100' (Format-Stats $rawRate 'rcpt/s') ('{0}×' -f (Format-Number ($handler.Median / $rawRate.Median) 2))
+        Add-Row '' "smtp-source -d -r $PerTransaction -m $transactions" (Format-Stats $sourceRate 'rcpt/s') ('{0}×' -f (Format-Number ($handler.Median / $sourceRate.Median) 2))
+        Add-Target 'S2 ≥ 0.95× raw MailKit' ($handler.Median / $rawRate.Median) 0.95 ('{0}×' -f (Format-Number ($handler.Median / $rawRate.Median) 2))
+    }
+
+    if (3 -in $Scenario) {
+        Write-Host "== Scenario 3: a $AttachmentMB MB attachment; peak working set against a tiny message" -ForegroundColor Cyan
+        $attachment = Get-AttachmentFile $AttachmentMB
+        for ($r = 1; $r -le $Repetitions; $r++) {
+            $big = Invoke-Scenario Attachment @{ ModulePath = $ModulePath; Port = $port; AttachmentPath = $attachment }
+            $tiny = Invoke-Scenario Tiny @{ ModulePath = $ModulePath; Port = $port }
+            Add-Sample 's3.time' $big.Milliseconds
+            Add-Sample 's3.peak' ($big.PeakKB / 1KB)
+            Add-Sample 's3.tinypeak' ($tiny.PeakKB / 1KB)
+            Write-Host "  repetition $r done"
+        }
+        $time = Measure-Stats $samples['s3.time']
+        $peak = Measure-Stats $samples['s3.peak']
+        $tinyPeak = Measure-Stats $samples['s3.tinypeak']
+        $growth = $peak.Median - $tinyPeak.Median
+        $throughput = Measure-Stats @($samples['s3.time'] | ForEach-Object { $AttachmentMB / ($_ / 1000) })
+        Add-Row "3. $AttachmentMB MB attachment" 'Send-SmtpMessage -Attachments: time' (Format-Stats $time 'ms') ("$(Format-Number $throughput.Median 1) MB/s")
+        Add-Row '' 'peak working set (VmHWM) of the sending pwsh' (Format-Stats $peak 'MB' 1)
+        Add-Row '' 'the same process sending a tiny message' (Format-Stats $tinyPeak 'MB' 1)
+        Add-Row '' 'growth (median − median) against the attachment' "$(Format-Number $growth 1) MB" ('{0}%' -f (Format-Number (100 * $growth / $AttachmentMB) 1))
+        Add-Target 'S3 peak grows < 10% of the attachment' ($growth / $AttachmentMB) 0.10 ('{0}% ({1} MB)' -f (Format-Number (100 * $growth / $AttachmentMB) 1), (Format-Number $growth 1)) -Below
+    }
+
+    if (4 -in $Scenario) {
+        Write-Host "== Scenario 4: Import-Module in a new pwsh, $ImportRuns runs each" -ForegroundColor Cyan
+        for ($r = 1; $r -le $ImportRuns; $r++) {
+            Add-Sample 's4.import' (Invoke-Scenario Import @{ ModulePath = $ModulePath }).Milliseconds
+            Add-Sample 's4.first' (Invoke-Scenario ImportAndSend @{ ModulePath = $ModulePath; Port = $port }).Milliseconds
+            Add-Sample 's4.empty' (Invoke-Scenario ImportEmpty @{ ModulePath = $emptyModule }).Milliseconds
+        }
+        $import = Measure-Stats $samples['s4.import']
+        $first = Measure-Stats $samples['s4.first']
+        $empty = Measure-Stats $samples['s4.empty']
+        Add-Row '4. start-up in a new pwsh' 'Import-Module SmtpHandler' (Format-Stats $import 'ms' 1)
+        Add-Row '' 'Import-Module + first Send-SmtpMessage to smtp-sink' (Format-Stats $first 'ms' 1)
+        Add-Row '' 'Import-Module of a one-function script module (PowerShell''s own first-import cost)' (Format-Stats $empty 'ms' 1) ("SmtpHandler adds $(Format-Number ($import.Median - $empty.Median) 1) ms")
+        Add-Target 'S4 Import-Module < 50 ms median' $import.Median 50 "$(Format-Number $import.Median 1) ms" -Below
+        Add-Target 'S4 import + first message < 150 ms median' $first.Median 150 "$(Format-Number $first.Median 1) ms" -Below
+    }
+
+    if (5 -in $Scenario) {
+        Write-Host "== Scenario 5: $Messages messages over $ConnectionCount connections at once" -ForegroundColor Cyan
+        for ($r = 1; $r -le $Repetitions; $r++) {
+            Add-Sample 's5.handler' (Invoke-Scenario Individual @{ ModulePath = $ModulePath; Port = $port; Count = $Messages; BodyBytes = $BodyBytes; ConnectionCount = $ConnectionCount }).Milliseconds
+            Add-Sample 's5.source' (Invoke-Timed ($source + @('-s', "$ConnectionCount", '-m', "$Messages", "127.0.0.1:$port")) -TimeProcess).Milliseconds
+            if (1 -notin $Scenario) {
+                Add-Sample 's1.handler' (Invoke-Scenario Individual @{ ModulePath = $ModulePath; Port = $port; Count = $Messages; BodyBytes = $BodyBytes }).Milliseconds
+            }
+            Write-Host "  repetition $r done"
+        }
+        $handler = Get-Rate 's5.handler' $Messages
+        $sourceRate = Get-Rate 's5.source' $Messages
+        $single = Get-Rate 's1.handler' $Messages
+        Add-Row "5. $Messages messages, $ConnectionCount connections" "Send-SmtpMessage -Individual -ConnectionCount $ConnectionCount" (Format-Stats $handler 'msg/s')
+        Add-Row '' "smtp-source -d -s $ConnectionCount" (Format-Stats $sourceRate 'msg/s') ('{0}×' -f (Format-Number ($handler.Median / $sourceRate.Median) 2))
+        Add-Row '' 'Send-SmtpMessage -Individual, one connection (scenario 1)' (Format-Stats $single 'msg/s') ('{0}×' -f (Format-Number ($handler.Median / $single.Median) 2))
+        Add-Target "S5 -ConnectionCount $ConnectionCount ≥ 2× one connection" ($handler.Median / $single.Median) 2 ('{0}×' -f (Format-Number ($handler.Median / $single.Median) 2))
+    }
+}
+finally {
+    if (-not $sink.Process.HasExited) { $sink.Process.Kill() }
+    $sink.Process.Dispose()
+}
+
+$loadAfter = Get-LoadAverage
+$elapsed = [DateTime]::UtcNow - $started
+$machine = Get-Machine
+$versions = Get-Versions
+
+# ---------------------------------------------------------------- the report
+
+$rows | Format-Table -AutoSize -Wrap | Out-Host
+$targets | Format-Table -AutoSize | Out-Host
+
+$md = [System.Text.StringBuilder]::new()
+$null = $md.AppendLine('# SmtpHandler benchmark results').AppendLine()
+$null = $md.AppendLine("Written by ``dotnet pwsh ./build.ps1 -Task Bench`` (bench/Invoke-Benchmark.ps1) on $($started.ToString('yyyy-MM-dd HH:mm', [cultureinfo]::InvariantCulture)) UTC; the run took $([math]::Round($elapsed.TotalMinutes, 1)) min. Every figure below was measured in that one run.").AppendLine()
+$null = $md.AppendLine("- Machine: $($machine.Cores) cores ($($machine.CPU)), $($machine.Memory) memory, $($machine.OS).")
+$null = $md.AppendLine("- Load average (1, 5, 15 min): $loadBefore before, $loadAfter after. $(if ([double]($loadBefore -split ' ')[0] -gt $machine.Cores -or [double]($loadAfter -split ' ')[0] -gt $machine.Cores) { 'The machine was shared and loaded by other work during the run: absolute figures are lower and noisier than on an idle machine; the ratios compare clients that took turns under the same load.' } else { 'The machine was not loaded beyond its cores.' })")
+$null = $md.AppendLine("- Versions: $(($versions.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join ', ').")
+$null = $md.AppendLine("- Server: one smtp-sink (``smtp-sink -u nobody 127.0.0.1:PORT 256``) on loopback for every client; it discards what it accepts and offers PIPELINING.")
+$null = $md.AppendLine("- Each figure: the median of $Repetitions runs (scenario 4: $ImportRuns), with the spread (min–max) in brackets. Each run is a new process; time is taken with a Stopwatch inside it around the whole pipeline or loop (connect to QUIT), after Import-Module where one is needed; smtp-source prints no time, so it is timed around its process. Ratio = SmtpHandler / the reference (above 1: SmtpHandler is faster).").AppendLine()
+$null = $md.AppendLine('| Scenario | Client | Median (min–max) | Ratio |').AppendLine('|---|---|---|---|')
+foreach ($row in $rows) { $null = $md.AppendLine("| $($row.Scenario) | $($row.Client) | $($row.Figure) | $($row.Ratio) |") }
+$null = $md.AppendLine().AppendLine('| Target | Measured | |').AppendLine('|---|---|---|')
+foreach ($target in $targets) { $null = $md.AppendLine("| $($target.Target) | $($target.Measured) | $($target.Met) |") }
+$null = $md.AppendLine().AppendLine('What each client does:')
+$null = $md.AppendLine("- Send-SmtpMessage: ```$recipients | Send-SmtpMessage -Individual -From … -Subject Bench -Body <$BodyBytes bytes> -SmtpServer 127.0.0.1 -Port PORT`` in a new pwsh ($($versions.PowerShell)) after Import-Module; the results are kept and checked afterwards (every one Sent). Scenario 2 pipes the recipients with ``-PipelineAs Bcc -RecipientsPerMessage $PerTransaction``; scenario 5 adds ``-ConnectionCount $ConnectionCount``.")
+$null = $md.AppendLine("- raw MailKit: bench/RawMailKit (net10.0, MailKit $($versions.MailKit)), ``SmtpClient.Connect`` then ``Send`` of a new MimeMessage per message, in a new process (so its JIT is counted, as the module's is).")
+$null = $md.AppendLine("- smtp-source: ``smtp-source -d -l $BodyBytes -m N`` (one connection, no pipelining), ``-r $PerTransaction`` for scenario 2, ``-s $ConnectionCount`` for scenario 5.")
+$null = $md.AppendLine('- Python: bench/smtplib_bench.py, one `smtplib.SMTP` connection, an `EmailMessage` per message sent with `send_message` (as email-simplified does).')
+$null = $md.AppendLine("- Send-MailMessage: the obsolete built-in of PowerShell $($versions.PowerShell) (warning suppressed), $SendMailMessageCount calls, each its own connection.")
+$null = $md.AppendLine("- Scenario 3: ``Send-SmtpMessage -Attachments <$AttachmentMB MB of random bytes>``; peak = VmHWM of that pwsh at the end; the baseline is the same script without the attachment.")
+$null = $md.AppendLine('- Scenario 4: a Stopwatch inside a new pwsh around `Import-Module <output/SmtpHandler>` (and `Send-SmtpMessage` of one short message); starting pwsh itself is not counted.')
+[System.IO.File]::WriteAllText($ResultPath, $md.ToString())
+Write-Host "Results written to $ResultPath (load average before $loadBefore, after $loadAfter)" -ForegroundColor Cyan
