@@ -609,6 +609,90 @@ Describe 'Behaviour' {
     }
 }
 
+Describe 'Several connections at once (-ConnectionCount)' {
+    BeforeEach { Clear-Smtp4dev $Server }
+
+    It 'sends 40 messages over 4 connections, each delivered exactly once, results in pipeline order' {
+        $recipients = 1..40 | ForEach-Object { "c$_@example.test" }
+        $results = $recipients | Send-SmtpMessage -Config $Config -From 'ops@example.test' -Individual -Subject 'Parallel {Address}' -Body x -ConnectionCount 4
+        $results.Count | Should -Be 40
+        ($results.Status | Sort-Object -Unique) | Should -Be 'Sent'
+        @($results | ForEach-Object { $_.Accepted.Address }) | Should -Be $recipients
+
+        $sessions = @(Get-Smtp4devSession -Server $Server | Where-Object numberOfMessages -GT 0)
+        $sessions.Count | Should -Be 4
+        ($sessions | Measure-Object numberOfMessages -Sum).Sum | Should -Be 40
+        $delivered = @(Get-Smtp4devMessage -Server $Server | ForEach-Object { $_.to })
+        $delivered.Count | Should -Be 40
+        ($delivered | Sort-Object -Unique).Count | Should -Be 40
+    }
+
+    It 'keeps MaxMessagesPerConnection on each connection: 10 messages, 2 connections, at most 3 per connection' {
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Server.SmtpPort -MaxMessagesPerConnection 3 -ConnectionCount 2
+        $config.ConnectionCount | Should -Be 2
+        $results = 1..10 | ForEach-Object { "m$_@example.test" } | Send-SmtpMessage -Config $config -From 'ops@example.test' -Individual -Subject 'Capped' -Body x
+        ($results.Status | Sort-Object -Unique) | Should -Be 'Sent'
+
+        $sessions = @(Get-Smtp4devSession -Server $Server | Where-Object numberOfMessages -GT 0)
+        ($sessions | Measure-Object numberOfMessages -Sum).Sum | Should -Be 10
+        ($sessions | Measure-Object numberOfMessages -Maximum).Maximum | Should -BeLessOrEqual 3
+        $sessions.Count | Should -BeGreaterOrEqual 4
+    }
+
+    It 'splits each message into -RecipientsPerMessage transactions on its own connection and accounts for every recipient' {
+        # Each item is a comma list of 5 recipients: one message each, 3 transactions of at most 2.
+        $items = 1..6 | ForEach-Object { $item = $_; (1..5 | ForEach-Object { "r$_-of-$item@example.test" }) -join ', ' }
+        $results = $items | Send-SmtpMessage -Config $Config -From 'ops@example.test' -Individual -Subject 'Split' -Body x -RecipientsPerMessage 2 -ConnectionCount 3
+        $results.Count | Should -Be 6
+        foreach ($result in $results) {
+            $result.Transactions | Should -Be 3
+            $result.Connections | Should -Be 1
+            $result.Accepted.Count | Should -Be 5
+        }
+        @(Get-Smtp4devMessage -Server $Server).Count | Should -Be 18
+    }
+
+    It 'narrates every connection in verbose output, written on the pipeline thread' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$ModulePath'; 1..12 | ForEach-Object { `"v`$_@example.test`" } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $($Server.SmtpPort) -From ops@example.test -Individual -Subject 'V' -Body x -ConnectionCount 3 -Verbose")
+            $output = $ps.Invoke()
+            $ps.Streams.Error.Count | Should -Be 0
+            $output.Count | Should -Be 12
+            $verbose = $ps.Streams.Verbose.Message -join "`n"
+            $verbose | Should -Match 'over 3 connections at once'
+            foreach ($n in 1..3) {
+                $verbose | Should -Match "Connection ${n}: Connecting to 127\.0\.0\.1"
+                $verbose | Should -Match "Connection ${n}: C: RCPT TO:<v\d+@example\.test>"
+            }
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'stops on Ctrl+C with several connections and still reports the results it had' {
+        $ps = [powershell]::Create()
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        try {
+            $null = $ps.AddScript("Import-Module '$ModulePath'; 1..600 | ForEach-Object { `"k`$_@example.test`" } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $($Server.SmtpPort) -From ops@example.test -Individual -Subject 'K {Address}' -Body x -ConnectionCount 3")
+            $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($output.Count -lt 5 -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 20 }
+            $ps.Stop()
+            $output.Count | Should -BeGreaterOrEqual 5
+            $output.Count | Should -BeLessThan 600
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            foreach ($item in $output) { $item | Should -BeOfType ([SmtpHandler.SmtpSendResult]) }
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'refuses a -ConnectionCount outside 1 to 64 before connecting' {
+        { Send-SmtpMessage -Config $Config -From 'ops@example.test' -To 'a@example.test' -Subject x -Body x -ConnectionCount 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        { New-SmtpHandlerConfig -ConnectionCount 65 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        Get-SessionCount | Should -Be 0
+    }
+}
+
 Describe 'Credentials and STARTTLS' {
     BeforeAll {
         $script:Credential = [pscredential]::new('mailer', (ConvertTo-SecureString 'S3cret-Pa55' -AsPlainText -Force))

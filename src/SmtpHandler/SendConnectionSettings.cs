@@ -29,6 +29,8 @@ namespace SmtpHandler.Commands
 
         public int? RecipientsPerMessage { get; set; }
 
+        public int? ConnectionCount { get; set; }
+
         public string? PSEmailServer { get; set; }
 
         /// <summary>The effective configuration, validated; throws <see cref="SmtpHandlerException"/>.</summary>
@@ -59,6 +61,7 @@ namespace SmtpHandler.Commands
                 TokenSource = Credential != null ? null : baseConfig.TokenSource,
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication || baseConfig.AllowUnencryptedAuthentication,
                 RecipientsPerMessage = RecipientsPerMessage ?? baseConfig.RecipientsPerMessage,
+                ConnectionCount = ConnectionCount ?? baseConfig.ConnectionCount,
             };
             return config.Validate();
         }

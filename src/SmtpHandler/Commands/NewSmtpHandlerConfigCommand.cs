@@ -49,6 +49,11 @@ namespace SmtpHandler.Commands
         [ValidateRange(0, int.MaxValue)]
         public int MaxMessagesPerConnection { get; set; }
 
+        /// <summary>Connections a send of several messages may use at once (Send-SmtpMessage -ConnectionCount).</summary>
+        [Parameter]
+        [ValidateRange(1, SmtpHandlerConfig.MaxConnectionCount)]
+        public int ConnectionCount { get; set; } = 1;
+
         [Parameter]
         [ValidateRange(0, 100)]
         public int RetryCount { get; set; } = SmtpHandlerConfig.DefaultRetryCount;
@@ -74,6 +79,7 @@ namespace SmtpHandler.Commands
                 DefaultFrom = DefaultFrom,
                 RecipientsPerMessage = RecipientsPerMessage,
                 MaxMessagesPerConnection = MaxMessagesPerConnection,
+                ConnectionCount = ConnectionCount,
                 RetryCount = RetryCount,
                 RetryDelay = TimeSpan.FromSeconds(RetryDelay),
                 PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory),

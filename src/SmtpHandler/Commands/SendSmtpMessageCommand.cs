@@ -125,6 +125,15 @@ namespace SmtpHandler.Commands
         [ValidateRange(0, int.MaxValue)]
         public int RecipientsPerMessage { get; set; }
 
+        /// <summary>
+        /// Connections to use at once for several messages (-Individual, or many per-item messages): each takes the
+        /// next unsent message in turn. Results still come out in the order of the messages. 1 (the default, or the
+        /// config's ConnectionCount) sends them one after another over one connection.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, SmtpHandlerConfig.MaxConnectionCount)]
+        public int ConnectionCount { get; set; } = 1;
+
         /// <summary>The HTML alternative of -Body (then -Body is the text part), or the only body.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? HtmlBody { get; set; }
@@ -188,6 +197,7 @@ namespace SmtpHandler.Commands
                 Credential = Credential,
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
                 RecipientsPerMessage = commandLine.Contains(nameof(RecipientsPerMessage)) ? RecipientsPerMessage : null,
+                ConnectionCount = commandLine.Contains(nameof(ConnectionCount)) ? ConnectionCount : null,
                 PSEmailServer = SessionState.PSVariable.GetValue("PSEmailServer") as string,
             }.Resolve());
             Log.Step($"Sending through {config}");
@@ -269,7 +279,8 @@ namespace SmtpHandler.Commands
                 return;
             }
 
-            Log.Step($"Sending {confirmed.Count} message(s) to {confirmed.Sum(m => m.Recipients.Count)} recipient(s) over one connection");
+            var connections = Math.Min(config!.ConnectionCount, confirmed.Count);
+            Log.Step($"Sending {confirmed.Count} message(s) to {confirmed.Sum(m => m.Recipients.Count)} recipient(s) over {(connections > 1 ? $"{connections} connections at once" : "one connection")}");
             Send(confirmed);
         }
 
