@@ -18,8 +18,12 @@ namespace SmtpHandler
         private readonly ManualResetEventSlim wake = new(false);
         private bool closed;
 
-        /// <summary>Queues <paramref name="action"/> without waiting for it; ignored once closed.</summary>
-        public void Post(Action action)
+        /// <summary>
+        /// Queues <paramref name="action"/> without waiting for it; ignored once closed. Without
+        /// <paramref name="wake"/> it runs the next time the caller's thread wakes anyway (for a result), which
+        /// spares a thread switch per log line.
+        /// </summary>
+        public void Post(Action action, bool wake = true)
         {
             lock (gate)
             {
@@ -31,7 +35,10 @@ namespace SmtpHandler
                 work.Enqueue(action);
             }
 
-            wake.Set();
+            if (wake)
+            {
+                this.wake.Set();
+            }
         }
 
         /// <summary>
@@ -134,9 +141,10 @@ namespace SmtpHandler
 
         public bool IsProtocolEnabled { get; }
 
-        public void Step(string text) => callerThread.Post(() => inner.Step(prefix + text));
+        // Lines wait for the caller's thread to wake for a result (or the end): no thread switch per line.
+        public void Step(string text) => callerThread.Post(() => inner.Step(prefix + text), wake: false);
 
-        public void Protocol(string line) => callerThread.Post(() => inner.Protocol(prefix + line));
+        public void Protocol(string line) => callerThread.Post(() => inner.Protocol(prefix + line), wake: false);
     }
 
     /// <summary>

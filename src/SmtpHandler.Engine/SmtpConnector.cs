@@ -74,7 +74,20 @@ namespace SmtpHandler
             trust.BeginConnection();
             try
             {
-                IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token => client.Connect(config.SmtpServer, config.Port, options, token));
+                IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token =>
+                {
+                    // A blocking socket of our own (see BlockingSocket): MailKit then reads it without the event loop.
+                    var socket = BlockingSocket.Connect(config.SmtpServer, config.Port, config.Timeout, token);
+                    try
+                    {
+                        client.Connect(socket, config.SmtpServer, config.Port, options, token);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                });
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

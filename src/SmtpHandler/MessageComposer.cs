@@ -54,6 +54,20 @@ namespace SmtpHandler.Commands
         public string? MessageId { get; set; }
 
         public PipelineRecipientHeader PipelineHeader { get; set; }
+
+        /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
+        public PlaceholderTemplate Template(string text)
+        {
+            if (!templates.TryGetValue(text, out var template))
+            {
+                template = PlaceholderTemplate.Parse(text);
+                templates[text] = template;
+            }
+
+            return template;
+        }
+
+        private readonly Dictionary<string, PlaceholderTemplate> templates = new(StringComparer.Ordinal);
     }
 
     /// <summary>What one pipeline item brings to its own message in -Individual mode.</summary>
@@ -94,10 +108,10 @@ namespace SmtpHandler.Commands
         public static SmtpMessage ForItem(MessageParameters p, ItemParts item, PlaceholderValues values)
         {
             var html = p.BodyAsHtml;
-            var subject = item.Subject ?? Expand(p.Subject, values, false);
-            var body = item.Body ?? Expand(p.Body, values, html);
-            var htmlBody = item.HtmlBody ?? Expand(p.HtmlBody, values, true);
-            var messageId = Expand(p.MessageId, values, false);
+            var subject = item.Subject ?? Expand(p, p.Subject, values, false);
+            var body = item.Body ?? Expand(p, p.Body, values, html);
+            var htmlBody = item.HtmlBody ?? Expand(p, p.HtmlBody, values, true);
+            var messageId = Expand(p, p.MessageId, values, false);
             return Build(p, item.Addresses, subject, body, htmlBody, item.Files, messageId);
         }
 
@@ -106,22 +120,22 @@ namespace SmtpHandler.Commands
         {
             if (item.Subject == null && p.Subject != null)
             {
-                yield return new KeyValuePair<string, PlaceholderTemplate>("Subject", PlaceholderTemplate.Parse(p.Subject));
+                yield return new KeyValuePair<string, PlaceholderTemplate>("Subject", p.Template(p.Subject));
             }
 
             if (item.Body == null && p.Body != null)
             {
-                yield return new KeyValuePair<string, PlaceholderTemplate>("Body", PlaceholderTemplate.Parse(p.Body));
+                yield return new KeyValuePair<string, PlaceholderTemplate>("Body", p.Template(p.Body));
             }
 
             if (item.HtmlBody == null && p.HtmlBody != null)
             {
-                yield return new KeyValuePair<string, PlaceholderTemplate>("HtmlBody", PlaceholderTemplate.Parse(p.HtmlBody));
+                yield return new KeyValuePair<string, PlaceholderTemplate>("HtmlBody", p.Template(p.HtmlBody));
             }
 
             if (p.MessageId != null)
             {
-                yield return new KeyValuePair<string, PlaceholderTemplate>("MessageId", PlaceholderTemplate.Parse(p.MessageId));
+                yield return new KeyValuePair<string, PlaceholderTemplate>("MessageId", p.Template(p.MessageId));
             }
         }
 
@@ -152,8 +166,8 @@ namespace SmtpHandler.Commands
         /// <summary>Send-MailMessage's DSN options as the engine's (the same flag values).</summary>
         public static SmtpDeliveryNotification ToDeliveryNotification(System.Net.Mail.DeliveryNotificationOptions options) => (SmtpDeliveryNotification)(int)options;
 
-        private static string? Expand(string? text, PlaceholderValues values, bool html) =>
-            text == null ? null : PlaceholderTemplate.Parse(text).Expand(values, html);
+        private static string? Expand(MessageParameters p, string? text, PlaceholderValues values, bool html) =>
+            text == null ? null : p.Template(text).Expand(values, html);
 
         private static SmtpMessage Build(MessageParameters p, IReadOnlyList<string> pipelineAddresses, string? subject, string? body, string? htmlBody, IReadOnlyList<string> extraFiles, string? messageId)
         {

@@ -17,16 +17,24 @@ namespace SmtpHandler.Commands
     {
         private readonly List<Segment> segments;
 
+        // The text when it has no placeholder: every message shares one string, none is built per item.
+        private readonly string? literal;
+
         private PlaceholderTemplate(string text, List<Segment> segments)
         {
             Text = text;
             this.segments = segments;
+            Names = segments.Where(s => s.IsPlaceholder).Select(s => s.Value).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            if (Names.Count == 0)
+            {
+                literal = segments.Count == 1 && segments[0].Value == text ? text : string.Concat(segments.Select(s => s.Value));
+            }
         }
 
         public string Text { get; }
 
         /// <summary>The placeholder names, each once, in order of appearance.</summary>
-        public IReadOnlyList<string> Names => segments.Where(s => s.IsPlaceholder).Select(s => s.Value).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        public IReadOnlyList<string> Names { get; }
 
         public static PlaceholderTemplate Parse(string text)
         {
@@ -67,11 +75,16 @@ namespace SmtpHandler.Commands
         }
 
         /// <summary>The names that <paramref name="item"/> can't fill in.</summary>
-        public IEnumerable<string> Unknown(PlaceholderValues item) => Names.Where(n => !item.Has(n));
+        public IEnumerable<string> Unknown(PlaceholderValues item) => Names.Count == 0 ? Array.Empty<string>() : Names.Where(n => !item.Has(n));
 
         /// <summary>The text with every placeholder replaced; values are HTML-encoded for an HTML body.</summary>
         public string Expand(PlaceholderValues item, bool html)
         {
+            if (literal != null)
+            {
+                return literal;
+            }
+
             var result = new StringBuilder(Text.Length + 32);
             foreach (var segment in segments)
             {

@@ -7,6 +7,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net.Mail;
 using System.Text;
+using System.Threading.Tasks;
 
 namespace SmtpHandler.Commands
 {
@@ -19,6 +20,8 @@ namespace SmtpHandler.Commands
     [OutputType(typeof(SmtpSendResult))]
     public sealed class SendSmtpMessageCommand : SmtpCmdletBase
     {
+        // From this many messages on, -Individual builds them on every core (a few would not repay the threads).
+        private const int ParallelPrepareThreshold = 64;
         private readonly List<ItemParts> items = new();
         private readonly HashSet<string> pipelineSubjects = new(StringComparer.Ordinal);
         private readonly HashSet<string> pipelineBodies = new(StringComparer.Ordinal);
@@ -232,6 +235,12 @@ namespace SmtpHandler.Commands
                 template.MessageId = null;
             }
 
+            // Recipients are checked with each real message (an invalid one is reported there, or stops the send
+            // with -AllOrNothing); here they would only be parsed twice, which costs with thousands of -Bcc.
+            template.To = Array.Empty<string>();
+            template.Cc = Array.Empty<string>();
+            template.Bcc = Array.Empty<string>();
+
             Try(() => mailer.Validate(template));
         }
 
@@ -390,16 +399,18 @@ namespace SmtpHandler.Commands
                 }
             }
 
-            var prepared = new List<PreparedMessage>();
+            var messages = new SmtpMessage[items.Count];
             for (var i = 0; i < items.Count; i++)
             {
-                var message = MessageComposer.ForItem(parameters, items[i], values[i]);
-                RequireHtmlForInlineImages(message);
-                try
-                {
-                    prepared.Add(mailer!.Prepare(message, skipInvalidRecipients: true));
-                }
-                catch (SmtpHandlerException ex)
+                messages[i] = MessageComposer.ForItem(parameters, items[i], values[i]);
+                RequireHtmlForInlineImages(messages[i]);
+            }
+
+            var built = PrepareAll(messages);
+            var prepared = new List<PreparedMessage>(items.Count);
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (built[i].Failure is SmtpHandlerException ex)
                 {
                     WriteError(new ErrorRecord(
                         new SmtpHandlerException(ex.ErrorId, ex.Kind, $"Pipeline item {i + 1} {PipelineItemReader.Describe(items[i].Item.Item)}: {ex.Message} No message was made for it.", ex.Target, ex),
@@ -407,6 +418,10 @@ namespace SmtpHandler.Commands
                         ErrorCategory.InvalidArgument,
                         ex.Target));
                     itemErrors++;
+                }
+                else
+                {
+                    prepared.Add(built[i].Message!);
                 }
             }
 
@@ -421,6 +436,47 @@ namespace SmtpHandler.Commands
 
             Log.Step($"Prepared {prepared.Count} message(s), one per pipeline item");
             return prepared;
+        }
+
+        /// <summary>
+        /// The engine checks and builds each message (pure .NET: the SmtpMessages hold no PowerShell objects). Many
+        /// messages are built on every core at once; the caller reports failures in item order on this thread.
+        /// </summary>
+        private (PreparedMessage? Message, SmtpHandlerException? Failure)[] PrepareAll(SmtpMessage[] messages)
+        {
+            var built = new (PreparedMessage? Message, SmtpHandlerException? Failure)[messages.Length];
+            void Build(int i)
+            {
+                try
+                {
+                    built[i] = (mailer!.Prepare(messages[i], skipInvalidRecipients: true), null);
+                }
+                catch (SmtpHandlerException ex)
+                {
+                    built[i] = (null, ex);
+                }
+            }
+
+            if (messages.Length < ParallelPrepareThreshold || Environment.ProcessorCount < 2)
+            {
+                for (var i = 0; i < messages.Length; i++)
+                {
+                    Build(i);
+                }
+
+                return built;
+            }
+
+            try
+            {
+                Parallel.For(0, messages.Length, new ParallelOptions { CancellationToken = CancelToken }, Build);
+            }
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            return built;
         }
 
         private void Send(List<PreparedMessage> messages)
