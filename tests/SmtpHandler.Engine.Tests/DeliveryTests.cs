@@ -379,6 +379,31 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Connects_by_host_name_trying_each_address_it_resolves_to()
+        {
+            // localhost may resolve to ::1 first, where nothing listens: the next address (127.0.0.1) is tried.
+            await using var server = new InProcessSmtpServer();
+            var config = ConfigFor(server.Port) with { SmtpServer = "localhost" };
+
+            var result = Send(config, Message("By name", "ann@example.test")).Single();
+
+            Assert.Equal(SmtpSendStatus.Sent, result.Status);
+            Assert.Single(server.Transactions);
+        }
+
+        [Fact]
+        public void Reports_a_refused_connection_as_ConnectionFailed_after_its_retries()
+        {
+            var port = InProcessSmtpServer.FreePort();
+
+            var result = Send(ConfigFor(port, retryCount: 1), Message("Refused", "ann@example.test")).Single();
+
+            Assert.Equal(SmtpSendStatus.Failed, result.Status);
+            Assert.Equal("ConnectionFailed", result.ErrorId);
+            Assert.Contains($"127.0.0.1:{port}", result.Error);
+        }
+
+        [Fact]
         public async Task Reconnects_after_MaxMessagesPerConnection_messages()
         {
             await using var server = new InProcessSmtpServer();
