@@ -122,7 +122,7 @@ namespace SmtpHandler
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var callerThread = new CallerThreadQueue();
-            var shared = new SharedWork(messages, callerThread);
+            var shared = new SharedWork(messages, callerThread, connections);
             var culture = CultureInfo.CurrentCulture;
             var uiCulture = CultureInfo.CurrentUICulture;
             log.Step($"Sending {messages.Count} messages over {connections} connections at once");
@@ -142,8 +142,14 @@ namespace SmtpHandler
                         {
                             worker.SendShare(shared, stopping.Token);
                         }
+                        catch (Exception ex)
+                        {
+                            shared.Crash(ex);
+                        }
                         finally
                         {
+                            // Counted here, before the wake: the task itself is marked complete only a moment later.
+                            shared.WorkerFinished();
                             callerThread.Wake();
                         }
                     },
@@ -165,19 +171,20 @@ namespace SmtpHandler
                         continue;
                     }
 
-                    ThrowIfFailed(workers);
+                    shared.ThrowIfCrashed();
                     callerThread.WaitForWork(cancellationToken);
                 }
 
                 // Every message is settled; the sessions say QUIT (and narrate it) before the send ends.
-                while (workers.Any(w => !w.IsCompleted))
+                while (shared.RunningWorkers > 0)
                 {
                     callerThread.RunPending();
+                    shared.ThrowIfCrashed();
                     callerThread.WaitForWork(cancellationToken);
                 }
 
                 callerThread.RunPending();
-                ThrowIfFailed(workers);
+                shared.ThrowIfCrashed();
             }
             finally
             {
@@ -221,18 +228,6 @@ namespace SmtpHandler
             }
         }
 
-        private static void ThrowIfFailed(Task[] workers)
-        {
-            foreach (var worker in workers)
-            {
-                var error = worker.Exception?.InnerException;
-                if (error != null && !(error is OperationCanceledException))
-                {
-                    ExceptionDispatchInfo.Capture(error).Throw();
-                }
-            }
-        }
-
         private static FormatOptions CreateWireFormat()
         {
             var options = FormatOptions.Default.Clone();
@@ -262,13 +257,34 @@ namespace SmtpHandler
             private readonly SmtpSendResult?[] results;
             private readonly CallerThreadQueue callerThread;
             private int next = -1;
+            private int running;
             private SmtpHandlerException? fatal;
+            private Exception? crash;
 
-            public SharedWork(IReadOnlyList<PreparedMessage> messages, CallerThreadQueue callerThread)
+            public SharedWork(IReadOnlyList<PreparedMessage> messages, CallerThreadQueue callerThread, int workers)
             {
                 Messages = messages;
                 this.callerThread = callerThread;
                 results = new SmtpSendResult?[messages.Count];
+                running = workers;
+            }
+
+            /// <summary>Sessions whose thread has not finished yet.</summary>
+            public int RunningWorkers => Volatile.Read(ref running);
+
+            public void WorkerFinished() => Interlocked.Decrement(ref running);
+
+            /// <summary>A session's thread ended with an exception: the first is kept.</summary>
+            public void Crash(Exception exception) => Interlocked.CompareExchange(ref crash, exception, null);
+
+            /// <summary>Rethrows, on the caller's thread, a session's failure that is not a cancellation.</summary>
+            public void ThrowIfCrashed()
+            {
+                var error = Volatile.Read(ref crash);
+                if (error != null && !(error is OperationCanceledException))
+                {
+                    ExceptionDispatchInfo.Capture(error).Throw();
+                }
             }
 
             public IReadOnlyList<PreparedMessage> Messages { get; }

@@ -245,6 +245,28 @@ namespace SmtpHandler.Tests
             Assert.Equal(started, server.Commands.Count(c => c == "MAIL"));
         }
 
+        [Fact]
+        public async Task Ends_every_time_it_is_run_40_sends_of_6_messages_over_3_connections()
+        {
+            // The end of a send races with the sessions' threads finishing: repeated, a lost wake-up would hang.
+            await using var server = new InProcessSmtpServer();
+            var config = ConfigFor(server.Port, connections: 3);
+            var run = Task.Run(() =>
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    var results = Send(config, Messages(6), new ThreadRecordingLog());
+                    Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+                }
+            });
+
+            var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(120)));
+
+            Assert.Same(run, finished);
+            await run;
+            Assert.Equal(240, server.Transactions.Count);
+        }
+
         [Theory]
         [InlineData(0)]
         [InlineData(65)]
