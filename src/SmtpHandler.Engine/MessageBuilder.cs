@@ -73,30 +73,62 @@ namespace SmtpHandler
                 messageId = MimeUtils.GenerateMessageId(envelopeSender.Domain is { Length: > 0 } domain ? domain : "localhost");
             }
 
-            // An empty message, not new MimeMessage(): that one makes a Date and a Message-Id of its own, which
-            // would be formatted only to be replaced (a cost paid per message in a large send). The headers come
-            // in the order MimeKit's default gives them.
-            var mime = new MimeMessage(NoHeaders);
-            mime.From.Add(from ?? sender!);
-            mime.Date = message.Date ?? DateTimeOffset.Now;
-            mime.Subject = subject;
-            mime.MessageId = messageId;
-            if (sender != null && from != null && !sender.Address.Equals(from.Address, StringComparison.OrdinalIgnoreCase))
+            // Everything else that can be wrong is found now too: custom headers and files. Building the MIME
+            // form waits until the message is sent (PreparedMessage.Mime): a large send then never holds thousands
+            // of built messages, and the next message can be built while the current one is on the wire.
+            var headers = (message.Headers ?? new Dictionary<string, string>()).ToList();
+            foreach (var header in headers)
             {
-                mime.Sender = sender;
+                CheckCustomHeader(header.Key, header.Value);
             }
 
-            mime.To.AddRange(headerTo);
-            mime.Cc.AddRange(headerCc);
-            mime.ReplyTo.AddRange(replyTos);
-            SetPriority(mime, message.Priority);
-            foreach (var header in message.Headers ?? new Dictionary<string, string>())
+            // In the order the body uses them: inline images (shown only by an HTML body), then attachments.
+            var images = message.HtmlBody != null ? message.InlineImages ?? Array.Empty<SmtpAttachment>() : Array.Empty<SmtpAttachment>();
+            foreach (var file in images.Concat(message.Attachments ?? Array.Empty<SmtpAttachment>()))
             {
-                AddCustomHeader(mime, header.Key, header.Value);
+                CheckReadable(file);
             }
 
-            mime.Body = BuildBody(message);
-            return new PreparedMessage(message, mime, envelopeSender, envelope, refused, ToMailKit(message.DeliveryNotification));
+            var date = message.Date ?? DateTimeOffset.Now;
+            var priority = message.Priority;
+            var content = new SmtpMessage
+            {
+                TextBody = message.TextBody,
+                HtmlBody = message.HtmlBody,
+                Encoding = message.Encoding,
+                Attachments = (message.Attachments ?? Array.Empty<SmtpAttachment>()).ToList(),
+                InlineImages = (message.InlineImages ?? Array.Empty<SmtpAttachment>()).ToList(),
+            };
+
+            MimeMessage Build()
+            {
+                // An empty message, not new MimeMessage(): that one makes a Date and a Message-Id of its own, which
+                // would be formatted only to be replaced (a cost paid per message in a large send). The headers come
+                // in the order MimeKit's default gives them.
+                var mime = new MimeMessage(NoHeaders);
+                mime.From.Add(from ?? sender!);
+                mime.Date = date;
+                mime.Subject = subject;
+                mime.MessageId = messageId;
+                if (sender != null && from != null && !sender.Address.Equals(from.Address, StringComparison.OrdinalIgnoreCase))
+                {
+                    mime.Sender = sender;
+                }
+
+                mime.To.AddRange(headerTo);
+                mime.Cc.AddRange(headerCc);
+                mime.ReplyTo.AddRange(replyTos);
+                SetPriority(mime, priority);
+                foreach (var header in headers)
+                {
+                    AddCustomHeader(mime, header.Key, header.Value);
+                }
+
+                mime.Body = BuildBody(content);
+                return mime;
+            }
+
+            return new PreparedMessage(message, Build, messageId, subject, envelopeSender, envelope, refused, ToMailKit(message.DeliveryNotification));
         }
 
         /// <summary>CRLF everywhere: no bare CR or LF reaches the wire (SMTP smuggling).</summary>
@@ -225,6 +257,7 @@ namespace SmtpHandler
             return part;
         }
 
+        /// <summary>Whether a file to attach or embed is a file that can be read; proves it before any connection.</summary>
         private static void CheckReadable(SmtpAttachment file)
         {
             if (Directory.Exists(file.Path))
@@ -239,7 +272,6 @@ namespace SmtpHandler
 
             try
             {
-                // Proves now, before any connection, that the file can be read.
                 using (File.Open(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
                 {
                 }
@@ -267,7 +299,7 @@ namespace SmtpHandler
             }
         }
 
-        private static void AddCustomHeader(MimeMessage mime, string name, string? value)
+        private static void CheckCustomHeader(string name, string? value)
         {
             if (string.IsNullOrEmpty(name) || name.Any(c => c <= 32 || c >= 127 || c == ':'))
             {
@@ -279,7 +311,13 @@ namespace SmtpHandler
                 throw Invalid("ReservedHeader", "Header", name, $"The header '{name}' is set by its own parameter; it can't be given with -Header.");
             }
 
-            mime.Headers.Add(name, RequireSingleLine(value ?? string.Empty, $"Header '{name}'"));
+            RequireSingleLine(value ?? string.Empty, $"Header '{name}'");
+        }
+
+        private static void AddCustomHeader(MimeMessage mime, string name, string? value)
+        {
+            CheckCustomHeader(name, value);
+            mime.Headers.Add(name, value ?? string.Empty);
         }
 
         private static string RequireSingleLine(string value, string parameter)

@@ -54,6 +54,11 @@ namespace SmtpHandler
                     {
                         failure = new SmtpHandlerException("AttachmentUnreadable", SmtpFailureKind.InvalidArgument, ex.Message, ex.Path, ex) { ParameterName = "Attachments" };
                     }
+                    catch (SmtpHandlerException ex)
+                    {
+                        // The message could not be built (an attachment went away since it was checked).
+                        failure = ex;
+                    }
                     catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                     {
                         failure = new SmtpHandlerException(
@@ -69,6 +74,7 @@ namespace SmtpHandler
                 recipients.AddRange(batch.Select(m => new SmtpRecipientResult(m.Address, SmtpRecipientStatus.NotAttempted, reason: reason)));
             }
 
+            message.Release();
             return new SmtpSendResult(
                 message.MessageId,
                 message.Subject,

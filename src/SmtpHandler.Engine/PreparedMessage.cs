@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using MailKit;
@@ -6,22 +7,32 @@ using MimeKit;
 namespace SmtpHandler
 {
     /// <summary>
-    /// A message checked and built, ready to send: its MIME content, envelope sender and the
-    /// de-duplicated envelope recipients. Recipients refused before sending (invalid addresses) are
-    /// carried along so the result still names them.
+    /// A message checked and ready to send: its envelope sender, the de-duplicated envelope recipients, and the
+    /// means to build its MIME content. Everything that can be wrong with the input was found when it was
+    /// prepared; the MIME form is built when the message is sent (or just before, while the previous one is on
+    /// the wire) and let go afterwards, so a send of thousands of messages never holds them all built.
+    /// Recipients refused before sending (invalid addresses) are carried along so the result still names them.
     /// </summary>
     public sealed class PreparedMessage
     {
+        private readonly Func<MimeMessage> build;
+        private readonly object gate = new();
+        private MimeMessage? mime;
+
         internal PreparedMessage(
             SmtpMessage source,
-            MimeMessage mime,
+            Func<MimeMessage> build,
+            string messageId,
+            string subject,
             MailboxAddress envelopeSender,
             IReadOnlyList<MailboxAddress> recipients,
             IReadOnlyList<SmtpRecipientResult> refusedBeforeSending,
             DeliveryStatusNotification? notify)
         {
             Source = source;
-            Mime = mime;
+            this.build = build;
+            MessageId = messageId;
+            Subject = subject;
             EnvelopeSenderMailbox = envelopeSender;
             RecipientMailboxes = recipients;
             RefusedBeforeSending = refusedBeforeSending;
@@ -30,9 +41,9 @@ namespace SmtpHandler
 
         public SmtpMessage Source { get; }
 
-        public string MessageId => Mime.MessageId ?? string.Empty;
+        public string MessageId { get; }
 
-        public string Subject => Mime.Subject ?? string.Empty;
+        public string Subject { get; }
 
         public string EnvelopeSender => EnvelopeSenderMailbox.Address;
 
@@ -42,12 +53,47 @@ namespace SmtpHandler
         /// <summary>Recipients that will not be offered (invalid addresses), with why.</summary>
         public IReadOnlyList<SmtpRecipientResult> RefusedBeforeSending { get; }
 
-        internal MimeMessage Mime { get; }
+        /// <summary>
+        /// The MIME form, built on first use; the same instance until <see cref="Release"/>. Throws
+        /// <see cref="SmtpHandlerException"/> when a file checked at preparation can no longer be read.
+        /// </summary>
+        internal MimeMessage Mime
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return mime ??= build();
+                }
+            }
+        }
 
         internal MailboxAddress EnvelopeSenderMailbox { get; }
 
         internal IReadOnlyList<MailboxAddress> RecipientMailboxes { get; }
 
         internal DeliveryStatusNotification? Notify { get; }
+
+        /// <summary>Builds the MIME form ahead of use (on another thread); a failure is left for the sender to meet.</summary>
+        internal void BuildAhead()
+        {
+            try
+            {
+                _ = Mime;
+            }
+            catch (Exception)
+            {
+                // Whoever sends the message builds it again and reports what went wrong.
+            }
+        }
+
+        /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
+        internal void Release()
+        {
+            lock (gate)
+            {
+                mime = null;
+            }
+        }
     }
 }

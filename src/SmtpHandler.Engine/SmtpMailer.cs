@@ -91,9 +91,19 @@ namespace SmtpHandler
         {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
             SmtpHandlerException? fatal = null;
-            foreach (var message in messages)
+            using var source = messages.GetEnumerator();
+            var next = source.MoveNext() ? source.Current : null;
+            while (next != null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var message = next;
+                next = source.MoveNext() ? source.Current : null;
+                if (next != null && fatal == null)
+                {
+                    // The next message is built on another core while this one waits for the server's replies.
+                    ThreadPool.QueueUserWorkItem(ahead => ((PreparedMessage)ahead!).BuildAhead(), next);
+                }
+
                 var transaction = new MessageDelivery(this, message, session);
                 if (fatal == null)
                 {
@@ -104,6 +114,7 @@ namespace SmtpHandler
                     transaction.GiveUp(fatal);
                 }
 
+                message.Release();
                 yield return transaction.ToResult(fatal);
             }
         }
@@ -224,6 +235,7 @@ namespace SmtpHandler
                     transaction.GiveUp(fatal);
                 }
 
+                shared.Messages[index].Release();
                 shared.Complete(index, transaction.ToResult(fatal));
             }
         }
@@ -370,6 +382,18 @@ namespace SmtpHandler
             /// <summary>Sends every batch; returns a failure that also dooms the messages after this one.</summary>
             public SmtpHandlerException? Run(CancellationToken cancellationToken)
             {
+                try
+                {
+                    _ = message.Mime;
+                }
+                catch (SmtpHandlerException ex)
+                {
+                    // Its content can't be built any more (a file went away since it was checked): this message
+                    // fails, the ones after it are sent.
+                    FailMessage(ex);
+                    return null;
+                }
+
                 var connectFailures = 0;
                 while (pending.Count > 0)
                 {

@@ -379,6 +379,26 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Fails_only_the_message_whose_attachment_went_away_after_it_was_checked()
+        {
+            await using var server = new InProcessSmtpServer();
+            var file = System.IO.Path.GetTempFileName();
+            System.IO.File.WriteAllText(file, "report");
+            var mailer = new SmtpMailer(ConfigFor(server.Port));
+            var gone = Message("Gone", "bob@example.test");
+            gone.Attachments.Add(new SmtpAttachment(file));
+            var prepared = new[] { Message("First", "ann@example.test"), gone, Message("Third", "cat@example.test") }.Select(m => mailer.Prepare(m)).ToList();
+            System.IO.File.Delete(file);
+
+            var results = mailer.Send(prepared).ToList();
+
+            Assert.Equal(new[] { SmtpSendStatus.Sent, SmtpSendStatus.Failed, SmtpSendStatus.Sent }, results.Select(r => r.Status));
+            Assert.Equal("AttachmentNotFound", results[1].ErrorId);
+            Assert.Equal(SmtpRecipientStatus.NotAttempted, results[1].Recipients.Single().Status);
+            Assert.Equal(new[] { "ann@example.test", "cat@example.test" }, server.Transactions.SelectMany(t => t.To).OrderBy(a => a));
+        }
+
+        [Fact]
         public async Task Connects_by_host_name_trying_each_address_it_resolves_to()
         {
             // localhost may resolve to ::1 first, where nothing listens: the next address (127.0.0.1) is tried.
