@@ -82,7 +82,7 @@ function Invoke-Timed {
         throw "Exit code $($process.ExitCode): $($Command -join ' ')`n$text`n$($stderr.Result)"
     }
     if ($TimeProcess) {
-        return [pscustomobject]@{ Milliseconds = $clock.Elapsed.TotalMilliseconds; PeakKB = 0L }
+        return [pscustomobject]@{ Milliseconds = $clock.Elapsed.TotalMilliseconds; PeakKB = 0L; CpuMilliseconds = $process.TotalProcessorTime.TotalMilliseconds }
     }
     $line = $text -split "`n" | Where-Object { $_ -match 'elapsed_ms=' } | Select-Object -Last 1
     if (-not $line) { throw "No 'elapsed_ms=' line from $($Command -join ' '):`n$text`n$($stderr.Result)" }
@@ -91,7 +91,7 @@ function Invoke-Timed {
         $name, $value = $pair -split '=', 2
         $figures[$name] = [double]::Parse($value, [cultureinfo]::InvariantCulture)
     }
-    [pscustomobject]@{ Milliseconds = $figures['elapsed_ms']; PeakKB = [long]($figures['peak_kb'] ?? 0) }
+    [pscustomobject]@{ Milliseconds = $figures['elapsed_ms']; PeakKB = [long]($figures['peak_kb'] ?? 0); CpuMilliseconds = [double]($figures['cpu_ms'] ?? 0) }
 }
 
 function Measure-Stats([double[]] $Values) {
@@ -154,12 +154,12 @@ function Get-AttachmentFile([int] $Megabytes) {
 }
 
 function Get-Versions {
-    $mailKit = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((Join-Path $ModulePath 'bin/MailKit.dll')).ProductVersion -replace '\+.*$', ''
+    $mailKit = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((Join-Path $ModulePath 'bin/MailKit.dll')).ProductVersion -replace '\+.*$', '' -replace '^(\d+\.\d+\.\d+)\.0$', '$1'
     $postfix = (& /usr/sbin/postconf -d -h mail_version 2>$null) ?? 'unknown'
     [ordered]@{
         SmtpHandler = (Import-PowerShellDataFile (Join-Path $ModulePath 'SmtpHandler.psd1')).ModuleVersion
         PowerShell  = "$($PSVersionTable.PSVersion)"
-        '.NET'      = [System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription
+        '.NET'      = [System.Environment]::Version.ToString()
         MailKit     = $mailKit
         Postfix     = "$postfix (smtp-sink, smtp-source)"
         Python      = ((& python3 --version) -replace '^Python\s+', '')
@@ -194,9 +194,10 @@ $raw = Join-Path $Out 'RawMailKit'
 & dotnet build (Join-Path $PSScriptRoot 'RawMailKit/RawMailKit.csproj') -c Release -o $raw --nologo -v quiet | Out-Host
 if ($LASTEXITCODE -ne 0) { throw 'Building bench/RawMailKit failed.' }
 $rawCommand = @('dotnet', (Join-Path $raw 'RawMailKit.dll'))
-$emptyModule = Join-Path $Out 'EmptyModule/EmptyModule.psm1'
+# The floor of scenario 4: a module that is only a manifest, so its import is PowerShell's own first-import cost.
+$emptyModule = Join-Path $Out 'EmptyModule/EmptyModule.psd1'
 New-Item -ItemType Directory -Force -Path (Split-Path $emptyModule) | Out-Null
-Set-Content -Path $emptyModule -Value 'function Get-Nothing { }'
+Set-Content -Path $emptyModule -Value "@{ ModuleVersion = '1.0'; GUID = '0b2c1d6e-4a53-4e0e-9a43-6d1f1f8e0c11'; FunctionsToExport = @(); CmdletsToExport = @() }"
 
 $loadBefore = Get-LoadAverage
 $started = [DateTime]::UtcNow
@@ -223,12 +224,16 @@ $port = $sink.Port
 try {
     if (1 -in $Scenario) {
         Write-Host "== Scenario 1: $Messages messages of $BodyBytes bytes, one recipient each, one connection" -ForegroundColor Cyan
+        function Add-Run([string] $Key, $Run) {
+            Add-Sample $Key $Run.Milliseconds
+            Add-Sample "$Key.cpu" $Run.CpuMilliseconds
+        }
         for ($r = 1; $r -le $Repetitions; $r++) {
-            Add-Sample 's1.handler' (Invoke-Scenario Individual @{ ModulePath = $ModulePath; Port = $port; Count = $Messages; BodyBytes = $BodyBytes }).Milliseconds
-            Add-Sample 's1.raw' (Invoke-Timed ($rawCommand + @('messages', "$port", "$Messages", "$BodyBytes"))).Milliseconds
-            Add-Sample 's1.source' (Invoke-Timed ($source + @('-m', "$Messages", "127.0.0.1:$port")) -TimeProcess).Milliseconds
-            Add-Sample 's1.python' (Invoke-Timed @('python3', (Join-Path $PSScriptRoot 'smtplib_bench.py'), "$port", "$Messages", "$BodyBytes")).Milliseconds
-            Add-Sample 's1.smm' (Invoke-Scenario SendMailMessage @{ Port = $port; Count = $SendMailMessageCount; BodyBytes = $BodyBytes }).Milliseconds
+            Add-Run 's1.handler' (Invoke-Scenario Individual @{ ModulePath = $ModulePath; Port = $port; Count = $Messages; BodyBytes = $BodyBytes })
+            Add-Run 's1.raw' (Invoke-Timed ($rawCommand + @('messages', "$port", "$Messages", "$BodyBytes")))
+            Add-Run 's1.source' (Invoke-Timed ($source + @('-m', "$Messages", "127.0.0.1:$port")) -TimeProcess)
+            Add-Run 's1.python' (Invoke-Timed @('python3', (Join-Path $PSScriptRoot 'smtplib_bench.py'), "$port", "$Messages", "$BodyBytes"))
+            Add-Run 's1.smm' (Invoke-Scenario SendMailMessage @{ Port = $port; Count = $SendMailMessageCount; BodyBytes = $BodyBytes })
             Write-Host "  repetition $r done"
         }
         $handler = Get-Rate 's1.handler' $Messages
@@ -242,6 +247,15 @@ try {
         foreach ($name in $refs.Keys) {
             Add-Row '' $name (Format-Stats $refs[$name] 'msg/s') ('{0}×' -f (Format-Number ($handler.Median / $refs[$name].Median) 2))
         }
+        # CPU per message: what each client costs the machine, less sensitive than time to other load on it.
+        $cpuOf = { param($key, $count) Measure-Stats @($samples["$key.cpu"] | ForEach-Object { 1000 * $_ / $count }) }
+        $cpuRow = @(
+            "Send-SmtpMessage $(Format-Stats (& $cpuOf 's1.handler' $Messages) 'µs' 0)",
+            "raw MailKit $(Format-Stats (& $cpuOf 's1.raw' $Messages) 'µs' 0)",
+            "smtp-source $(Format-Stats (& $cpuOf 's1.source' $Messages) 'µs' 0) (whole process)",
+            "smtplib $(Format-Stats (& $cpuOf 's1.python' $Messages) 'µs' 0)"
+        ) -join '; '
+        Add-Row '' 'CPU time of the client per message (process CPU over the timed span)' $cpuRow
         $list = @($refs.Values)
         Add-Target 'S1 ≥ 1.0× smtp-source -d' ($handler.Median / $list[1].Median) 1.0 ('{0}×' -f (Format-Number ($handler.Median / $list[1].Median) 2))
         Add-Target 'S1 ≥ 0.95× raw MailKit' ($handler.Median / $list[0].Median) 0.95 ('{0}×' -f (Format-Number ($handler.Median / $list[0].Median) 2))
@@ -301,7 +315,7 @@ try {
         $empty = Measure-Stats $samples['s4.empty']
         Add-Row '4. start-up in a new pwsh' 'Import-Module SmtpHandler' (Format-Stats $import 'ms' 1)
         Add-Row '' 'Import-Module + first Send-SmtpMessage to smtp-sink' (Format-Stats $first 'ms' 1)
-        Add-Row '' 'Import-Module of a one-function script module (PowerShell''s own first-import cost)' (Format-Stats $empty 'ms' 1) ("SmtpHandler adds $(Format-Number ($import.Median - $empty.Median) 1) ms")
+        Add-Row '' 'Import-Module of a manifest-only module (PowerShell''s own first-import cost, the floor)' (Format-Stats $empty 'ms' 1) ("SmtpHandler adds $(Format-Number ($import.Median - $empty.Median) 1) ms")
         Add-Target 'S4 Import-Module < 50 ms median' $import.Median 50 "$(Format-Number $import.Median 1) ms" -Below
         Add-Target 'S4 import + first message < 150 ms median' $first.Median 150 "$(Format-Number $first.Median 1) ms" -Below
     }
@@ -337,8 +351,6 @@ $versions = Get-Versions
 
 # ---------------------------------------------------------------- the report
 
-$rows | Format-Table -AutoSize -Wrap | Out-Host
-$targets | Format-Table -AutoSize | Out-Host
 
 $md = [System.Text.StringBuilder]::new()
 $null = $md.AppendLine('# SmtpHandler benchmark results').AppendLine()
@@ -361,4 +373,5 @@ $null = $md.AppendLine("- Send-MailMessage: the obsolete built-in of PowerShell 
 $null = $md.AppendLine("- Scenario 3: ``Send-SmtpMessage -Attachments <$AttachmentMB MB of random bytes>``; peak = VmHWM of that pwsh at the end; the baseline is the same script without the attachment.")
 $null = $md.AppendLine('- Scenario 4: a Stopwatch inside a new pwsh around `Import-Module <output/SmtpHandler>` (and `Send-SmtpMessage` of one short message); starting pwsh itself is not counted.')
 [System.IO.File]::WriteAllText($ResultPath, $md.ToString())
+Write-Host $md.ToString()
 Write-Host "Results written to $ResultPath (load average before $loadBefore, after $loadAfter)" -ForegroundColor Cyan
