@@ -208,7 +208,7 @@ namespace SmtpHandler
                 }
                 catch (AggregateException)
                 {
-                    // Cancelled sessions end with OperationCanceledException; a real failure was thrown above.
+                    // The sessions catch their own exceptions (SharedWork.Crash); nothing is left to report here.
                 }
             }
         }
