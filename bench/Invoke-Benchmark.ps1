@@ -61,6 +61,10 @@ function Invoke-Timed {
         or, with -TimeProcess, the time around the whole process.
     #>
     param([Parameter(Mandatory)] [string[]] $Command, [switch] $TimeProcess, [int] $TimeoutSeconds = 300)
+    if ($TimeProcess) {
+        # Through bash, whose 'times' then prints the CPU time of the command (its second line: the children's).
+        $Command = @('/bin/bash', '-c', '"$0" "$@"; times') + $Command
+    }
     $info = [System.Diagnostics.ProcessStartInfo]::new($Command[0])
     foreach ($argument in $Command | Select-Object -Skip 1) { $info.ArgumentList.Add($argument) }
     $info.RedirectStandardOutput = $true
@@ -82,7 +86,12 @@ function Invoke-Timed {
         throw "Exit code $($process.ExitCode): $($Command -join ' ')`n$text`n$($stderr.Result)"
     }
     if ($TimeProcess) {
-        return [pscustomobject]@{ Milliseconds = $clock.Elapsed.TotalMilliseconds; PeakKB = 0L; CpuMilliseconds = $process.TotalProcessorTime.TotalMilliseconds }
+        $cpu = 0.0
+        $children = @($text -split "`n" | Where-Object { $_ -match '^\d+m[\d.]+s \d+m[\d.]+s' }) | Select-Object -Last 1
+        foreach ($part in "$children" -split ' ') {
+            if ($part -match '^(\d+)m([\d.]+)s$') { $cpu += ([double]$Matches[1] * 60 + [double]::Parse($Matches[2], [cultureinfo]::InvariantCulture)) * 1000 }
+        }
+        return [pscustomobject]@{ Milliseconds = $clock.Elapsed.TotalMilliseconds; PeakKB = 0L; CpuMilliseconds = $cpu }
     }
     $line = $text -split "`n" | Where-Object { $_ -match 'elapsed_ms=' } | Select-Object -Last 1
     if (-not $line) { throw "No 'elapsed_ms=' line from $($Command -join ' '):`n$text`n$($stderr.Result)" }
