@@ -88,6 +88,28 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
         finally { $server.Dispose() }
     }
 
+    It 'calls -AccessTokenScript on the pipeline thread once per connection with -ConnectionCount 3' {
+        $server = New-ScriptedServer
+        $state = @{ Calls = 0; Threads = [System.Collections.Generic.List[int]]::new() }
+        $script = {
+            $state.Calls++
+            $state.Threads.Add([Environment]::CurrentManagedThreadId)
+            $token = "parallel-token-$($state.Calls)-" + [guid]::NewGuid().ToString('N')
+            $null = $server.AcceptedTokens.TryAdd($token, 0)
+            ConvertTo-SecureString $token -AsPlainText -Force
+        }.GetNewClosure()
+        try {
+            $config = New-OAuthConfig -Server $server -Extra @{ AccessTokenScript = $script }
+            $results = 1..9 | ForEach-Object { "p$_@example.test" } | Send-SmtpMessage -Config $config -Individual -Subject 'Parallel token' -Body 'x' -ConnectionCount 3
+            ($results.Status | Sort-Object -Unique) | Should -Be 'Sent'
+            $server.Messages | Should -Be 9
+            $server.Connections | Should -Be 3
+            $state.Calls | Should -Be 3
+            $state.Threads | Select-Object -Unique | Should -Be ([Environment]::CurrentManagedThreadId)
+        }
+        finally { $server.Dispose() }
+    }
+
     It 'takes the token and expiry from an object with Token and ExpiresOn, as Get-AzAccessToken returns' {
         $token = 'az-style-token-' + [guid]::NewGuid().ToString('N')
         $server = New-ScriptedServer -Token $token
