@@ -1,6 +1,7 @@
 # One measurement, run by bench/Invoke-Benchmark.ps1 in a new pwsh process (a fresh process each time, as a
 # script would run). The work is timed with a Stopwatch inside this process, around the whole pipeline or call;
-# starting pwsh is not timed. Prints one line: "elapsed_ms=<ms> messages=<n> transactions=<n> peak_kb=<VmHWM>".
+# starting pwsh is not timed. Prints one line: "elapsed_ms=<ms> messages=<n> transactions=<n> peak_kb=<VmHWM>
+# cpu_ms=<process CPU over the span> jit=<methods JIT-compiled by the process> jit_span=<of them, within the span>".
 # Everything is checked after the clock stops: a run that did not send every message fails loudly.
 [CmdletBinding()]
 param(
@@ -52,38 +53,50 @@ function Assert-AllSent($Results, [int] $Expected) {
 }
 
 $script:CpuAtStart = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
+$script:JitAtStart = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
 function Start-Clock {
-    # The process's CPU time is read with the clock: the work's CPU cost, less sensitive to a loaded machine.
+    # The process's CPU time and JIT count are read with the clock: the work's CPU cost, less sensitive to a loaded
+    # machine than its time, and how much of it went to compiling methods.
     $script:CpuAtStart = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
+    $script:JitAtStart = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
     [System.Diagnostics.Stopwatch]::StartNew()
 }
 
+function Stop-Clock([System.Diagnostics.Stopwatch] $Clock) {
+    # Read when the clock stops, so that the checks made afterwards count in neither.
+    $Clock.Stop()
+    $script:CpuSpan = ([System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - $script:CpuAtStart).TotalMilliseconds
+    $script:JitTotal = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+    $script:JitSpan = $script:JitTotal - $script:JitAtStart
+}
+
 function Write-Measurement([double] $Milliseconds, [int] $Messages, [int] $Transactions) {
-    $cpu = ([System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - $script:CpuAtStart).TotalMilliseconds
-    [Console]::Out.WriteLine(('elapsed_ms={0} messages={1} transactions={2} peak_kb={3} cpu_ms={4}' -f
+    # jit = methods JIT-compiled by the whole process up to the clock's stop (start-up and import included);
+    # jit_span = those compiled within the timed span.
+    [Console]::Out.WriteLine(('elapsed_ms={0} messages={1} transactions={2} peak_kb={3} cpu_ms={4} jit={5} jit_span={6}' -f
             $Milliseconds.ToString('0.000', [cultureinfo]::InvariantCulture), $Messages, $Transactions, (Get-PeakKilobytes),
-            $cpu.ToString('0.000', [cultureinfo]::InvariantCulture)))
+            $script:CpuSpan.ToString('0.000', [cultureinfo]::InvariantCulture), $script:JitTotal, $script:JitSpan))
 }
 
 switch ($Scenario) {
     'Import' {
         $clock = Start-Clock
         Import-Module $ModulePath
-        $clock.Stop()
+        Stop-Clock $clock
         Write-Measurement $clock.Elapsed.TotalMilliseconds 0 0
     }
     'ImportEmpty' {
         # PowerShell's own cost of a first Import-Module in a new process, for comparison: a script module of one function.
         $clock = Start-Clock
         Import-Module $ModulePath
-        $clock.Stop()
+        Stop-Clock $clock
         Write-Measurement $clock.Elapsed.TotalMilliseconds 0 0
     }
     'ImportAndSend' {
         $clock = Start-Clock
         Import-Module $ModulePath
         $result = Send-SmtpMessage -To 'first@example.test' -From $from -Subject 'First' -Body 'The first message after import.' -SmtpServer 127.0.0.1 -Port $Port
-        $clock.Stop()
+        Stop-Clock $clock
         Assert-AllSent $result 1
         Write-Measurement $clock.Elapsed.TotalMilliseconds 1 1
     }
@@ -96,7 +109,7 @@ switch ($Scenario) {
         if ($ConnectionCount -gt 1) { $extra.ConnectionCount = $ConnectionCount }
         $clock = Start-Clock
         $results = $recipients | Send-SmtpMessage -Individual -From $from -Subject 'Bench' -Body $body -SmtpServer 127.0.0.1 -Port $Port @extra
-        $clock.Stop()
+        Stop-Clock $clock
         Assert-AllSent $results $Count
         Write-Measurement $clock.Elapsed.TotalMilliseconds $Count $Count
     }
@@ -106,7 +119,7 @@ switch ($Scenario) {
         for ($i = 1; $i -le $Count; $i++) {
             Send-MailMessage -From $from -To "user$i@example.test" -Subject 'Bench' -Body $body -SmtpServer 127.0.0.1 -Port $Port -WarningAction SilentlyContinue
         }
-        $clock.Stop()
+        Stop-Clock $clock
         Write-Measurement $clock.Elapsed.TotalMilliseconds $Count $Count
     }
     'Batched' {
@@ -118,7 +131,7 @@ switch ($Scenario) {
         for ($i = 0; $i -lt $Count; $i++) { $recipients[$i] = "user$($i + 1)@example.test" }
         $clock = Start-Clock
         $result = Send-SmtpMessage -Bcc $recipients -RecipientsPerMessage $PerTransaction -From $from -Subject 'Bench batched' -Body $body -SmtpServer 127.0.0.1 -Port $Port
-        $clock.Stop()
+        Stop-Clock $clock
         Assert-AllSent $result 1
         if ($result.Accepted.Count -ne $Count) { throw "Expected $Count recipients accepted, got $($result.Accepted.Count)" }
         Write-Measurement $clock.Elapsed.TotalMilliseconds 1 $result.Transactions
@@ -127,7 +140,7 @@ switch ($Scenario) {
         Import-Module $ModulePath
         $clock = Start-Clock
         $result = Send-SmtpMessage -To 'user1@example.test' -From $from -Subject 'Bench attachment' -Body 'See the attachment.' -Attachments $AttachmentPath -SmtpServer 127.0.0.1 -Port $Port
-        $clock.Stop()
+        Stop-Clock $clock
         Assert-AllSent $result 1
         Write-Measurement $clock.Elapsed.TotalMilliseconds 1 1
     }
@@ -136,7 +149,7 @@ switch ($Scenario) {
         Import-Module $ModulePath
         $clock = Start-Clock
         $result = Send-SmtpMessage -To 'user1@example.test' -From $from -Subject 'Bench attachment' -Body 'See the attachment.' -SmtpServer 127.0.0.1 -Port $Port
-        $clock.Stop()
+        Stop-Clock $clock
         Assert-AllSent $result 1
         Write-Measurement $clock.Elapsed.TotalMilliseconds 1 1
     }
