@@ -5,12 +5,14 @@
     Python's smtplib and Send-MailMessage, all against one smtp-sink on loopback, in one run.
 .DESCRIPTION
     Called by `build.ps1 -Task Bench` after Build, with the built module. Installs what it needs (Debian's postfix
-    package for smtp-sink and smtp-source; python3 must be there), builds the raw MailKit client (bench/RawMailKit),
-    starts smtp-sink on a free 127.0.0.1 port, and runs every scenario -Repetitions times, the clients of a
-    scenario taking turns in each repetition so that a change in the machine's load hits them alike. Each run is
-    a new process; the work is timed inside it with a Stopwatch around the whole pipeline or loop (smtp-source,
-    which reports no time, is timed around its process). Prints the table and writes it to -ResultPath with the
-    date, the machine, the versions and the load average before and after.
+    package for smtp-sink and smtp-source; python3 must be there), builds the raw MailKit client (bench/RawMailKit)
+    plain and ReadyToRun, makes (once) a ReadyToRun copy of the tool's pwsh on which every PowerShell client runs,
+    as released PowerShell is precompiled (bench/ReadyToRun.ps1), starts smtp-sink on a free 127.0.0.1 port, and
+    runs every scenario -Repetitions times, the clients of a scenario taking turns in each repetition so that a
+    change in the machine's load hits them alike. Each run is a new process; the work is timed inside it with a
+    Stopwatch around the whole pipeline or loop (smtp-source, which reports no time, is timed around its
+    process). Prints the table and writes it to -ResultPath with the date, the machine, the versions, which pwsh
+    ran what, and the load average before and after.
     Never run by build.ps1 -Task Test: nothing there depends on speed.
 #>
 [CmdletBinding()]
