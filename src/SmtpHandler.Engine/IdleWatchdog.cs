@@ -10,13 +10,19 @@ namespace SmtpHandler
     /// stops answering would hold the send forever. While armed, the watchdog cancels the token it handed out once
     /// no byte has been read or written (the protocol logger reports every one) for longer than the timeout.
     /// </summary>
-    internal sealed class IdleWatchdog
+    internal sealed class IdleWatchdog : IDisposable
     {
         private readonly object gate = new();
         private readonly long timeoutTicks;
         private readonly int period;
-        private CancellationTokenSource? armed;
+
+        // One source and one timer serve every operation of a session: a new timer and linked source per network
+        // operation were a cost paid per message. The source is replaced only once it has been cancelled, or
+        // when an operation comes with another user token.
+        private CancellationTokenSource? source;
+        private CancellationToken linkedTo;
         private Timer? timer;
+        private bool armed;
         private long lastActivity;
 
         public IdleWatchdog(TimeSpan timeout)
@@ -39,12 +45,18 @@ namespace SmtpHandler
         {
             lock (gate)
             {
-                Disarm();
                 Fired = false;
-                armed = CancellationTokenSource.CreateLinkedTokenSource(user);
+                if (source == null || source.IsCancellationRequested || linkedTo != user)
+                {
+                    source?.Dispose();
+                    source = CancellationTokenSource.CreateLinkedTokenSource(user);
+                    linkedTo = user;
+                }
+
                 Touch();
-                timer = new Timer(Check, null, period, period);
-                return new Scope(this, armed.Token);
+                armed = true;
+                timer ??= new Timer(Check, null, period, period);
+                return new Scope(this, source.Token);
             }
         }
 
@@ -64,11 +76,24 @@ namespace SmtpHandler
         /// <summary>A byte went out or came in: the line is alive.</summary>
         public void Touch() => Interlocked.Exchange(ref lastActivity, Stopwatch.GetTimestamp());
 
+        /// <summary>Stops the timer; the session is over.</summary>
+        public void Dispose()
+        {
+            lock (gate)
+            {
+                armed = false;
+                timer?.Dispose();
+                timer = null;
+                source?.Dispose();
+                source = null;
+            }
+        }
+
         private void Check(object? state)
         {
             lock (gate)
             {
-                if (armed == null || armed.IsCancellationRequested || Stopwatch.GetTimestamp() - Interlocked.Read(ref lastActivity) <= timeoutTicks)
+                if (!armed || source == null || source.IsCancellationRequested || Stopwatch.GetTimestamp() - Interlocked.Read(ref lastActivity) <= timeoutTicks)
                 {
                     return;
                 }
@@ -76,7 +101,7 @@ namespace SmtpHandler
                 Fired = true;
                 try
                 {
-                    armed.Cancel();
+                    source.Cancel();
                 }
                 catch (AggregateException)
                 {
@@ -85,15 +110,7 @@ namespace SmtpHandler
             }
         }
 
-        private void Disarm()
-        {
-            timer?.Dispose();
-            timer = null;
-            armed?.Dispose();
-            armed = null;
-        }
-
-        /// <summary>One armed operation; disposing it disarms the watchdog.</summary>
+        /// <summary>One armed operation; disposing it disarms the watchdog (the timer runs on, idle, until Dispose).</summary>
         internal readonly struct Scope : IDisposable
         {
             private readonly IdleWatchdog owner;
@@ -110,9 +127,9 @@ namespace SmtpHandler
             {
                 lock (owner.gate)
                 {
-                    if (owner.armed != null && owner.armed.Token == Token)
+                    if (owner.source != null && owner.source.Token == Token)
                     {
-                        owner.Disarm();
+                        owner.armed = false;
                     }
                 }
             }

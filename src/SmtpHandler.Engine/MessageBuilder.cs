@@ -75,7 +75,7 @@ namespace SmtpHandler
 
             // Everything else that can be wrong is found now too: custom headers and files. Building the MIME
             // form waits until the message is sent (PreparedMessage.Mime): a large send then never holds thousands
-            // of built messages, and the next message can be built while the current one is on the wire.
+            // of built messages.
             var headers = (message.Headers ?? new Dictionary<string, string>()).ToList();
             foreach (var header in headers)
             {

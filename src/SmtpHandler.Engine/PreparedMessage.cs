@@ -9,8 +9,8 @@ namespace SmtpHandler
     /// <summary>
     /// A message checked and ready to send: its envelope sender, the de-duplicated envelope recipients, and the
     /// means to build its MIME content. Everything that can be wrong with the input was found when it was
-    /// prepared; the MIME form is built when the message is sent (or just before, while the previous one is on
-    /// the wire) and let go afterwards, so a send of thousands of messages never holds them all built.
+    /// prepared; the MIME form is built when the message is sent and let go afterwards, so a send of thousands
+    /// of messages never holds them all built.
     /// Recipients refused before sending (invalid addresses) are carried along so the result still names them.
     /// </summary>
     public sealed class PreparedMessage
@@ -18,6 +18,7 @@ namespace SmtpHandler
         private readonly Func<MimeMessage> build;
         private readonly object gate = new();
         private MimeMessage? mime;
+        private string[]? recipients;
 
         internal PreparedMessage(
             SmtpMessage source,
@@ -48,7 +49,7 @@ namespace SmtpHandler
         public string EnvelopeSender => EnvelopeSenderMailbox.Address;
 
         /// <summary>The envelope recipients the server will be offered.</summary>
-        public IReadOnlyList<string> Recipients => RecipientMailboxes.Select(r => r.Address).ToArray();
+        public IReadOnlyList<string> Recipients => recipients ??= RecipientMailboxes.Select(r => r.Address).ToArray();
 
         /// <summary>Recipients that will not be offered (invalid addresses), with why.</summary>
         public IReadOnlyList<SmtpRecipientResult> RefusedBeforeSending { get; }
@@ -73,19 +74,6 @@ namespace SmtpHandler
         internal IReadOnlyList<MailboxAddress> RecipientMailboxes { get; }
 
         internal DeliveryStatusNotification? Notify { get; }
-
-        /// <summary>Builds the MIME form ahead of use (on another thread); a failure is left for the sender to meet.</summary>
-        internal void BuildAhead()
-        {
-            try
-            {
-                _ = Mime;
-            }
-            catch (Exception)
-            {
-                // Whoever sends the message builds it again and reports what went wrong.
-            }
-        }
 
         /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
         internal void Release()

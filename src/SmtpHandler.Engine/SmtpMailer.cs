@@ -96,14 +96,11 @@ namespace SmtpHandler
             while (next != null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                // Each message is built here, when its turn comes: handing the build to the thread pool to overlap
+                // the server's replies cost more than it saved (a wake-up per message, and idle workers spinning for
+                // the next item on the cores the server needs), and building takes tens of microseconds.
                 var message = next;
                 next = source.MoveNext() ? source.Current : null;
-                if (next != null && fatal == null)
-                {
-                    // The next message is built on another core while this one waits for the server's replies.
-                    ThreadPool.QueueUserWorkItem(ahead => ((PreparedMessage)ahead!).BuildAhead(), next);
-                }
-
                 var transaction = new MessageDelivery(this, message, session);
                 if (fatal == null)
                 {

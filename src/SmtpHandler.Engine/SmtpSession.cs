@@ -147,7 +147,11 @@ namespace SmtpHandler
             client = null;
         }
 
-        public void Dispose() => Close();
+        public void Dispose()
+        {
+            Close();
+            Watchdog.Dispose();
+        }
 
         private static void Quietly(Action action)
         {

@@ -144,37 +144,23 @@ namespace SmtpHandler.Commands
     internal sealed class PlaceholderValues
     {
         private readonly PSObject item;
-        private readonly string? address;
-        private readonly string? displayName;
+        private readonly string? firstRecipient;
 
-        public PlaceholderValues(PSObject item, string? address, string? displayName)
+        // {Address} and {DisplayName} come from parsing the first recipient, done only when a template asks:
+        // most -Individual sends use neither, and a send of thousands would parse every address twice.
+        private bool parsed;
+        private string? address;
+        private string? displayName;
+
+        public PlaceholderValues(PSObject item, string? firstRecipient)
         {
             this.item = item;
-            this.address = address;
-            this.displayName = displayName;
+            this.firstRecipient = firstRecipient;
         }
 
         /// <summary>The values for one item: its properties, and its first recipient as {Address} and {DisplayName}.</summary>
-        public static PlaceholderValues For(ItemParts item)
-        {
-            string? address = null;
-            string? displayName = null;
-            if (item.Addresses.Count > 0)
-            {
-                try
-                {
-                    var parsed = new System.Net.Mail.MailAddress(item.Addresses[0]);
-                    address = parsed.Address;
-                    displayName = parsed.DisplayName;
-                }
-                catch (FormatException)
-                {
-                    address = item.Addresses[0];
-                }
-            }
-
-            return new PlaceholderValues(item.Item.Item, address, displayName);
-        }
+        public static PlaceholderValues For(ItemParts item) =>
+            new(item.Item.Item, item.Addresses.Count > 0 ? item.Addresses[0] : null);
 
         /// <summary>The property names an item offers, for error messages.</summary>
         public IEnumerable<string> Available
@@ -198,12 +184,33 @@ namespace SmtpHandler.Commands
                 return ToText(value);
             }
 
+            ParseFirstRecipient();
             if (string.Equals(name, "Address", StringComparison.OrdinalIgnoreCase))
             {
                 return address ?? string.Empty;
             }
 
             return string.Equals(name, "DisplayName", StringComparison.OrdinalIgnoreCase) ? displayName ?? string.Empty : string.Empty;
+        }
+
+        private void ParseFirstRecipient()
+        {
+            if (parsed || firstRecipient == null)
+            {
+                return;
+            }
+
+            parsed = true;
+            try
+            {
+                var mail = new System.Net.Mail.MailAddress(firstRecipient);
+                address = mail.Address;
+                displayName = mail.DisplayName;
+            }
+            catch (FormatException)
+            {
+                address = firstRecipient;
+            }
         }
 
         private static bool IsBuiltIn(string name) =>

@@ -280,8 +280,9 @@ namespace SmtpHandler.Commands
             }
 
             // Every confirmation before connecting: a server would not wait while a prompt does.
+            var via = config!.ToString();
             var confirmed = prepared.Where(m => ShouldProcess(
-                $"{m.Recipients.Count} recipient(s) via {config}",
+                $"{m.Recipients.Count} recipient(s) via {via}",
                 $"Send '{m.Subject}' from {m.EnvelopeSender}")).ToList();
             if (confirmed.Count == 0)
             {
