@@ -40,6 +40,21 @@ Describe 'New-SmtpHandlerConfig' {
         ($config | Format-List * | Out-String) | Should -Not -Match 'S3cret-Pa55'
     }
 
+    It 'makes one config per piped server name, and per piped object with SmtpServer and Port' {
+        $configs = @('a.example.test', 'b.example.test' | New-SmtpHandlerConfig -DefaultFrom 'ops@example.test')
+        $configs.Count | Should -Be 2
+        $configs.SmtpServer | Should -Be @('a.example.test', 'b.example.test')
+        $configs.DefaultFrom | Should -Be @('ops@example.test', 'ops@example.test')
+
+        $rows = @(
+            [pscustomobject]@{ SmtpServer = 'c.example.test'; Port = 587 }
+            [pscustomobject]@{ SmtpServer = 'd.example.test'; Port = 2525 }
+        )
+        $configs = @($rows | New-SmtpHandlerConfig -UseStartTls)
+        $configs.Count | Should -Be 2
+        $configs | ForEach-Object { "$($_.SmtpServer):$($_.Port):$($_.TlsMode)" } | Should -Be @('c.example.test:587:StartTls', 'd.example.test:2525:StartTls')
+    }
+
     It 'rejects an invalid default sender naming the parameter' {
         $err = { New-SmtpHandlerConfig -DefaultFrom 'not an address' } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'InvalidMailAddress*'

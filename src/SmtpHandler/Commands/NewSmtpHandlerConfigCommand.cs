@@ -67,7 +67,9 @@ namespace SmtpHandler.Commands
         [ValidateNotNullOrEmpty]
         public string? PickupDirectory { get; set; }
 
-        protected override void EndProcessing()
+        // One config per pipeline item ('a', 'b' | New-SmtpHandlerConfig, or Import-Csv rows with SmtpServer and
+        // Port); without pipeline input ProcessRecord runs once.
+        protected override void ProcessRecord()
         {
             if (ParameterSetName != ParametersSet)
             {
