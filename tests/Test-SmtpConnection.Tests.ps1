@@ -88,6 +88,24 @@ Describe 'Test-SmtpConnection against smtp4dev without TLS' {
         $reports[1].ErrorId | Should -Be 'ConnectionRefused'
     }
 
+    It 'refuses connection parameters given with -Config, naming them, before testing anything' {
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Plain.SmtpPort -Timeout 10
+        $err = { Test-SmtpConnection -Config $config -Port 2 -UseStartTls } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConfigWithConnectionParameters*'
+        $err.Exception.Message | Should -Match '-Port, -UseStartTls'
+        $err = { $config | Test-SmtpConnection -Credential ([pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force))) } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConfigWithConnectionParameters*'
+        # A piped config's own SmtpServer and Port are not the caller's: they bind, and it is tested.
+        ($config | Test-SmtpConnection -Quiet) | Should -BeTrue
+    }
+
+    It 'takes for -Config only a configuration, never a hashtable PowerShell would turn into one unchecked' {
+        { Test-SmtpConnection -Config @{ SmtpServer = '127.0.0.1'; Port = $Plain.SmtpPort } } |
+            Should -Throw '*-Config takes a configuration made by New-SmtpHandlerConfig, not a Hashtable*-FromHashtable*'
+        { Send-SmtpMessage -Config ([pscustomobject]@{ SmtpServer = '127.0.0.1' }) -From a@example.test -To b@example.test -Subject s -Body b } |
+            Should -Throw '*-Config takes a configuration made by New-SmtpHandlerConfig, not a PSCustomObject*'
+    }
+
     It 'tests each server of piped objects with SmtpServer and Port properties' {
         $reports = @(
             [pscustomobject]@{ SmtpServer = '127.0.0.1'; Port = $Plain.SmtpPort }

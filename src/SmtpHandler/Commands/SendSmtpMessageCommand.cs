@@ -115,6 +115,7 @@ namespace SmtpHandler.Commands
         /// <summary>A configuration from New-SmtpHandlerConfig; inline connection parameters override its values.</summary>
         [Parameter]
         [ValidateNotNull]
+        [RequireSmtpHandlerConfig]
         public SmtpHandlerConfig? Config { get; set; }
 
         /// <summary>Implicit TLS on any port (port 465 has it by itself).</summary>

@@ -1,5 +1,7 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
+using System.Reflection;
 
 namespace SmtpHandler.Commands
 {
@@ -14,9 +16,21 @@ namespace SmtpHandler.Commands
     {
         private const string ParametersSet = "Parameters";
         private const string ConfigSet = "Config";
+        // The connection parameters (SmtpServer, Port, UseTls, Credential...): with -Config they would be ignored.
+        private static readonly string[] ConnectionParameters = typeof(SmtpConnectionCmdletBase)
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(p => p.IsDefined(typeof(ParameterAttribute), true))
+            .Select(p => p.Name)
+            .ToArray();
+
         private SmtpEnvelopeCheck? envelope;
 
+        // Read in BeginProcessing, before any pipeline binding: a piped config's own SmtpServer and Port bind by
+        // property name later, and are not the caller's.
+        private string[] connectionParametersGiven = Array.Empty<string>();
+
         [Parameter(Mandatory = true, ParameterSetName = ConfigSet, ValueFromPipeline = true)]
+        [RequireSmtpHandlerConfig]
         public SmtpHandlerConfig? Config { get; set; }
 
         /// <summary>A sender to try with MAIL FROM (then RSET): would the server take it?</summary>
@@ -35,6 +49,7 @@ namespace SmtpHandler.Commands
 
         protected override void BeginProcessing()
         {
+            connectionParametersGiven = ConnectionParameters.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
             if (From == null && To == null)
             {
                 return;
@@ -55,6 +70,15 @@ namespace SmtpHandler.Commands
             SmtpHandlerConfig config;
             if (Config != null)
             {
+                if (connectionParametersGiven.Length > 0)
+                {
+                    ThrowTerminatingError(ErrorRecords.Create(
+                        "ConfigWithConnectionParameters",
+                        ErrorCategory.InvalidArgument,
+                        $"-Config holds the connection settings, so {string.Join(", ", connectionParametersGiven.Select(n => "-" + n))} would be ignored. Give either -Config or the connection parameters; for other settings make a new configuration with New-SmtpHandlerConfig. Nothing was tested.",
+                        Config));
+                }
+
                 config = Config;
             }
             else
