@@ -134,6 +134,8 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
             $result = Send-SmtpMessage -Config $config -To 'ann@example.test' -Subject 'Wrong' -Body 'x' -ErrorVariable errors -ErrorAction SilentlyContinue
             $result.Status | Should -Be 'Failed'
             $errors[0].FullyQualifiedErrorId | Should -BeLike 'AuthenticationFailed*'
+            $errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $result.FailureKind | Should -Be 'AuthenticationFailed'
             $errors[0].Exception.Message | Should -Match '535'
             $errors[0].Exception.Message | Should -Match 'Authentication unsuccessful'
             $server.Messages | Should -Be 0

@@ -521,6 +521,16 @@ Describe 'Send-MailMessage compatibility' {
         $result = Send-SmtpMessage -Config $config -Port $Server.SmtpPort -RecipientsPerMessage 0 -To 'ann@example.test', 'bob@example.test' -Subject 'Override 2' -Body 'x'
         $result.Transactions | Should -Be 1
     }
+
+    It 'reports a server out of reach as a ConnectionError, with the kind of failure on the result' {
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port (Get-FreeTcpPort) -RetryCount 0 -Timeout 5
+        $result = Send-SmtpMessage -Config $config -From 'a@example.test' -To 'ann@example.test' -Subject 'Nowhere' -Body 'x' -ErrorVariable problems -ErrorAction SilentlyContinue
+        $result.Status | Should -Be 'Failed'
+        $result.FailureKind | Should -Be 'ConnectionFailed'
+        $problems.Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike "$($result.ErrorId),*"
+        $problems[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+    }
 }
 
 Describe '-WhatIf, $PSEmailServer and the TLS rules (one new pwsh)' {

@@ -113,6 +113,8 @@ Describe 'Implicit TLS with a private CA given by -TrustedCertificatePath' {
         $probe.Result.Error | Should -Match 'SmtpHandler Test CA'
         $probe.Result.Error | Should -Match '-TrustedCertificatePath'
         $probe.Errors[0].FullyQualifiedErrorId | Should -BeLike 'CertificateUntrusted,*'
+        $probe.Errors[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $probe.Result.FailureKind | Should -Be 'CertificateUntrusted'
         Assert-NothingArrived $Servers.Implicit
     }
 

@@ -492,7 +492,8 @@ namespace SmtpHandler
                     clock.Elapsed,
                     $"{Config.SmtpServer}:{Config.Port}",
                     errorId: failedWhole ? fatal!.ErrorId : null,
-                    error: failedWhole ? fatal!.Message : null);
+                    error: failedWhole ? fatal!.Message : null,
+                    failureKind: failedWhole ? fatal!.Kind : null);
             }
 
             /// <summary>At most RecipientsPerMessage, and at most what the server said it takes; 0 for no limit.</summary>

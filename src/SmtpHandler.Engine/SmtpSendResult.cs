@@ -85,7 +85,8 @@ namespace SmtpHandler
             string server,
             IReadOnlyList<string>? pickupFiles = null,
             string? errorId = null,
-            string? error = null)
+            string? error = null,
+            SmtpFailureKind? failureKind = null)
         {
             MessageId = messageId;
             Subject = subject;
@@ -98,6 +99,7 @@ namespace SmtpHandler
             PickupFiles = pickupFiles ?? Array.Empty<string>();
             ErrorId = errorId;
             Error = error;
+            FailureKind = errorId != null ? failureKind : null;
             Accepted = Select(SmtpRecipientStatus.Accepted);
             Rejected = Select(SmtpRecipientStatus.Rejected);
             NotAttempted = Select(SmtpRecipientStatus.NotAttempted);
@@ -147,6 +149,9 @@ namespace SmtpHandler
 
         /// <summary>When the message could not be sent at all: why, in words.</summary>
         public string? Error { get; }
+
+        /// <summary>When the message could not be sent at all: the kind of failure (connection, TLS, login...).</summary>
+        public SmtpFailureKind? FailureKind { get; }
 
         public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup;
 

@@ -48,12 +48,17 @@ namespace SmtpHandler.Commands
                 recipient.Address);
 
         /// <summary>A whole message (or the rest of the send) that could not go: connection, TLS, login.</summary>
-        public static ErrorRecord MessageFailed(SmtpSendResult result, object? target) =>
-            new(
-                new SmtpHandlerException(result.ErrorId ?? "SendFailed", SmtpFailureKind.ConnectionFailed, result.Error ?? "The message was not sent.", target),
+        public static ErrorRecord MessageFailed(SmtpSendResult result, object? target)
+        {
+            // The category follows what failed: a refused login is an AuthenticationError, an untrusted
+            // certificate a SecurityError, a server out of reach a ConnectionError.
+            var kind = result.FailureKind ?? SmtpFailureKind.ConnectionFailed;
+            return new(
+                new SmtpHandlerException(result.ErrorId ?? "SendFailed", kind, result.Error ?? "The message was not sent.", target),
                 result.ErrorId ?? "SendFailed",
-                ErrorCategory.ConnectionError,
+                Category(kind),
                 target);
+        }
 
         private static ErrorCategory Category(SmtpFailureKind kind) => kind switch
         {
