@@ -1,7 +1,7 @@
 @{
     # The one place the version lives: Directory.Build.props stamps it into every assembly.
     ModuleVersion        = '0.1.0'
-    RootModule           = 'SmtpHandler.psm1'
+    RootModule           = 'SmtpHandler.dll'
     GUID                 = 'd5c77a7a-0404-426c-ac1b-ec2b927da0b1'
     Author               = 'SmtpHandler contributors'
     CompanyName          = 'SmtpHandler contributors'

@@ -77,13 +77,14 @@ function Invoke-Build {
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Loader/$ModuleName.Loader.csproj"), '-c', $Configuration, '-o', $publishLoader, '--nologo', '-v', 'quiet')
 
-    # Layout: the manifest, root module, cmdlet assembly, format files, help and license at the top; the
-    # engine, its dependencies and the loader in bin/, where PowerShell does not probe (see SmtpHandler.psm1).
+    # Layout: the manifest, the cmdlet assembly (the root module), format files, help and license at the top;
+    # the engine, its dependencies and the loader in bin/, where PowerShell does not probe (ModuleInitializer.cs
+    # makes them resolvable).
     if (Test-Path $OutputModule) { Remove-Item $OutputModule -Recurse -Force }
     $bin = Join-Path $OutputModule 'bin'
     New-Item -ItemType Directory -Path $bin | Out-Null
     Write-ModuleManifest -Destination (Join-Path $OutputModule "$ModuleName.psd1")
-    Copy-Item (Join-Path $Root "src/$ModuleName.psm1"), (Join-Path $Root 'LICENSE') $OutputModule
+    Copy-Item (Join-Path $Root 'LICENSE') $OutputModule
     Get-ChildItem (Join-Path $Root 'src/*.ps1xml') -ErrorAction SilentlyContinue | Copy-Item -Destination $OutputModule
     Copy-Item (Join-Path $publish "$ModuleName.dll") $OutputModule
     # The module ships its own assemblies and their dependencies; PowerShell's own assemblies never.

@@ -91,7 +91,7 @@ Describe 'The package made by build.ps1 -Task Package' {
             # NuGet's own parts
             '[Content_Types].xml', '_rels/.rels', 'SmtpHandler.nuspec'
             # the module
-            'SmtpHandler.psd1', 'SmtpHandler.psm1', 'SmtpHandler.dll', 'LICENSE'
+            'SmtpHandler.psd1', 'SmtpHandler.dll', 'LICENSE'
             'bin/SmtpHandler.Engine.dll', 'bin/SmtpHandler.Loader.dll'
             'bin/MailKit.dll', 'bin/MimeKit.dll', 'bin/BouncyCastle.Cryptography.dll'
             # netstandard2.0 dependencies of MailKit/MimeKit, for Windows PowerShell (PowerShell 7 uses its own)
@@ -228,16 +228,20 @@ $Inspect
         foreach ($subject in $subjects) { Test-Arrived $subject | Should -BeTrue }
     }
 
-    It 'loads no MailKit, MimeKit or BouncyCastle on import, keeps working after Remove-Module and Import-Module, and resolves its type literals' {
+    It 'loads no MailKit, MimeKit or BouncyCastle on import, keeps working after Remove-Module and Import-Module, drops and names again its type accelerators, and resolves its type literals' {
         $subjects = "Before removal $(New-Guid)", "After re-import $(New-Guid)"
         $report = Invoke-PwshJson -Script @"
 `$libraries = { @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'MailKit', 'MimeKit', 'BouncyCastle.Cryptography' }).Count }
 Import-Module $(ConvertTo-Literal $ModulePath)
 `$afterImport = & `$libraries
 `$first = $(Get-SendScript $subjects[0])
+`$accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+`$named = @(`$accelerators.ContainsKey('SmtpHandler.SmtpSendResult'))
 Remove-Module SmtpHandler
 `$afterRemove = @(Get-Module SmtpHandler -All).Count + @(Get-Command -Module SmtpHandler -ListImported).Count
+`$named += `$accelerators.ContainsKey('SmtpHandler.SmtpSendResult')
 Import-Module $(ConvertTo-Literal $ModulePath)
+`$named += `$accelerators.ContainsKey('SmtpHandler.SmtpSendResult')
 `$second = $(Get-SendScript $subjects[1])
 # Type literals of engine types, whose assembly PowerShell 7 does not search (type accelerators stand in).
 `$literals = @((`$second -is [SmtpHandler.SmtpSendResult]), "`$([SmtpHandler.SmtpTlsVersion]::Tls13)", [SmtpHandler.SmtpHandlerConfig].Name)
@@ -245,6 +249,7 @@ Import-Module $(ConvertTo-Literal $ModulePath)
     Literals    = `$literals
     AfterImport = `$afterImport
     AfterRemove = `$afterRemove
+    Named       = `$named
     Commands    = @(Get-Command -Module SmtpHandler | ForEach-Object Name)
     Status      = @("`$(`$first.Status)", "`$(`$second.Status)")
     Engines     = @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'SmtpHandler.Engine' }).Count
@@ -253,12 +258,27 @@ Import-Module $(ConvertTo-Literal $ModulePath)
 "@
         $report.AfterImport | Should -Be 0
         $report.AfterRemove | Should -Be 0
+        # The type accelerators: named on import, gone with Remove-Module (IModuleAssemblyCleanup), named again.
+        $report.Named | Should -Be @($true, $false, $true)
         $report.Commands | Should -Be @('New-SmtpHandlerConfig', 'Send-SmtpMessage', 'Test-SmtpConnection')
         $report.Status | Should -Be @('Sent', 'Sent')
         $report.Literals | Should -Be @($true, 'Tls13', 'SmtpHandlerConfig')
         $report.Engines | Should -Be 1
         $report.Contexts | Should -Be 1
         foreach ($subject in $subjects) { Test-Arrived $subject | Should -BeTrue }
+    }
+
+    It 'names as type accelerators exactly the engine types that the parameters and outputs of the cmdlets reach' {
+        # The import registers a written-out list (cheap); the walk over the cmdlets finds what it must be.
+        $cmdlets = (Get-Command Send-SmtpMessage).ImplementingType.Assembly
+        $accelerators = $cmdlets.GetType('SmtpHandler.Commands.EngineTypeAccelerators', $true)
+        $flags = [System.Reflection.BindingFlags]'NonPublic, Static'
+        $listed = @($accelerators.GetMethod('Types', $flags).Invoke($null, $null) | ForEach-Object FullName | Sort-Object)
+        $walked = @($accelerators.GetMethod('Walk', $flags).Invoke($null, $null) | ForEach-Object FullName | Sort-Object)
+        $walked.Count | Should -BeGreaterThan 10
+        $listed | Should -Be $walked
+        $registered = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+        foreach ($name in $listed) { $registered[$name].FullName | Should -Be $name }
     }
 
     It 'shows no MailKit, MimeKit or BouncyCastle type in a parameter, an output type or a public engine member' {

@@ -5,12 +5,12 @@ using System.Reflection;
 namespace SmtpHandler.Commands
 {
     /// <summary>
-    /// Windows PowerShell 5.1 only (PowerShell 7 uses SmtpHandler.Loader instead): SmtpHandler.psm1 calls
+    /// Windows PowerShell 5.1 only (PowerShell 7 uses SmtpHandler.Loader instead): ModuleInitializer calls
     /// <see cref="Register"/> before the cmdlets load, so the engine and its libraries resolve from the
     /// module's bin folder. .NET Framework has a single AppDomain and no load contexts: this can not keep
     /// another module's MailKit apart from ours, it can only find ours (see the README).
     /// </summary>
-    public static class DesktopAssemblyResolver
+    internal static class DesktopAssemblyResolver
     {
         private static readonly object Gate = new();
         private static string? directory;

@@ -3,21 +3,25 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace SmtpHandler.Commands
 {
     /// <summary>
-    /// PowerShell 7 only (SmtpHandler.psm1 calls it): the engine lives in a private load context, where
+    /// PowerShell 7 only (ModuleInitializer calls it): the engine lives in a private load context, where
     /// PowerShell does not look for type literals. This names the engine types a script meets through the
     /// cmdlets as type accelerators, so [SmtpHandler.SmtpSendResult] resolves as it does on Windows PowerShell.
     /// PowerShell's TypeAccelerators class is not public API: where it is missing, nothing is named.
     /// </summary>
-    public static class EngineTypeAccelerators
+    internal static class EngineTypeAccelerators
     {
         private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
 
+        // Not inlined: naming the engine types must happen after the loader is in place, not when the caller is compiled.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Register() => Invoke("Add", type => new object[] { type.FullName!, type });
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Unregister() => Invoke("Remove", type => new object[] { type.FullName! });
 
         private static void Invoke(string methodName, Func<Type, object[]> arguments)
@@ -28,17 +32,40 @@ namespace SmtpHandler.Commands
                 return;
             }
 
-            foreach (var type in Get())
+            foreach (var type in Types())
             {
                 method.Invoke(null, arguments(type));
             }
         }
 
         /// <summary>
+        /// What <see cref="Walk"/> finds, written out: the walk reflects over every cmdlet and costs milliseconds
+        /// of every import. A Pester test (Package.Tests.ps1) checks that this list and the walk agree.
+        /// </summary>
+        internal static Type[] Types() => new[]
+        {
+            typeof(IOAuthTokenSource),
+            typeof(SmtpAddressCheck),
+            typeof(SmtpCertificateInfo),
+            typeof(SmtpConnectionReport),
+            typeof(SmtpFailureKind),
+            typeof(SmtpFinding),
+            typeof(SmtpFindingSeverity),
+            typeof(SmtpHandlerConfig),
+            typeof(SmtpHandlerException),
+            typeof(SmtpRecipientResult),
+            typeof(SmtpRecipientStatus),
+            typeof(SmtpSendResult),
+            typeof(SmtpSendStatus),
+            typeof(SmtpTlsMode),
+            typeof(SmtpTlsVersion),
+        };
+
+        /// <summary>
         /// Parameter and output types of the cmdlets, the types of their public properties (transitively), and
         /// the exception the cmdlets report. Only types the cmdlets already need are loaded: MailKit stays unloaded.
         /// </summary>
-        internal static Type[] Get()
+        internal static Type[] Walk()
         {
             var engine = typeof(SmtpHandlerConfig).Assembly;
             var found = new HashSet<Type>();

@@ -52,8 +52,16 @@ namespace SmtpHandler.Commands
         [Parameter]
         public SwitchParameter CheckCertificateRevocation { get; set; }
 
+        // Kept as an int: a field of an engine enum would make this class's layout load the engine when
+        // PowerShell lists the module's types at import, before ModuleInitializer has made the engine resolvable.
+        private int tlsProtocol = (int)SmtpTlsVersion.Default;
+
         [Parameter]
-        public SmtpTlsVersion TlsProtocol { get; set; } = SmtpTlsVersion.Default;
+        public SmtpTlsVersion TlsProtocol
+        {
+            get => (SmtpTlsVersion)tlsProtocol;
+            set => tlsProtocol = (int)value;
+        }
 
         /// <summary>Seconds to wait for the server at each step.</summary>
         [Parameter]
