@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests and demonstrates SmtpHandler.
 .DESCRIPTION
-    Build  - compiles Release and lays out the importable module in output/SmtpHandler.
+    Build  - compiles Release and lays out the importable module in output/SmtpHandler, with ReadyToRun
+             images of the engine, MailKit and MimeKit for PowerShell 7.6 (.NET 10) on win-x64, linux-x64, osx-arm64.
     Test   - Build, then every xunit and Pester suite; ends with one line "N passed, N failed[, N skipped]"
              and exits non-zero when anything failed.
     Docs   - Turn docs/*.md (platyPS format) into en-US/SmtpHandler.dll-Help.xml and about_*.help.txt.
@@ -42,6 +43,10 @@ $Root = $PSScriptRoot
 $ModuleName = 'SmtpHandler'
 $OutputModule = Join-Path $Root "output/$ModuleName"
 $Artifacts = Join-Path $Root 'artifacts'
+# ReadyToRun images for Windows x64, Linux x64 and macOS on Apple silicon (other platforms use bin/'s IL), of the
+# assemblies every send runs; BouncyCastle (certificate and key files) is rarely needed and stays IL.
+$ReadyToRunRids = @('win-x64', 'linux-x64', 'osx-arm64')
+$ReadyToRunAssemblies = @("$ModuleName.Engine", 'MailKit', 'MimeKit')
 
 function Invoke-Native {
     # Runs a native command and stops the build when it fails.
@@ -76,10 +81,20 @@ function Invoke-Build {
     foreach ($folder in $publish, $publishLoader) { if (Test-Path $folder) { Remove-Item $folder -Recurse -Force } }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Loader/$ModuleName.Loader.csproj"), '-c', $Configuration, '-o', $publishLoader, '--nologo', '-v', 'quiet')
+    # ReadyToRun (precompiled) engine, MailKit and MimeKit for PowerShell 7.6's .NET 10, one folder per platform:
+    # a new process then JIT-compiles little of the send path. Other runtimes and Windows PowerShell use bin/'s IL.
+    $readyToRun = foreach ($rid in $ReadyToRunRids) {
+        $folder = Join-Path $Artifacts "publish/$ModuleName.ReadyToRun/$rid"
+        if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
+        Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.ReadyToRun/$ModuleName.ReadyToRun.csproj"), '-c', $Configuration,
+            '-r', $rid, '--self-contained', 'false', '-o', $folder, '--nologo', '-v', 'quiet')
+        [pscustomobject]@{ Rid = $rid; Folder = $folder }
+    }
 
     # Layout: the manifest, the cmdlet assembly (the root module), format files, help and license at the top;
     # the engine, its dependencies and the loader in bin/, where PowerShell does not probe (ModuleInitializer.cs
-    # makes them resolvable).
+    # makes them resolvable); bin/net10.0-<rid>/ holds the ReadyToRun engine, MailKit and MimeKit, which the
+    # loader prefers on .NET 10 for that platform (BouncyCastle and the rest still come from bin/).
     if (Test-Path $OutputModule) { Remove-Item $OutputModule -Recurse -Force }
     $bin = Join-Path $OutputModule 'bin'
     New-Item -ItemType Directory -Path $bin | Out-Null
@@ -92,6 +107,10 @@ function Invoke-Build {
         Where-Object Name -NotIn @("$ModuleName.dll", 'System.Management.Automation.dll', 'Microsoft.PowerShell.CoreCLR.Eventing.dll') |
         Copy-Item -Destination $bin
     Copy-Item (Join-Path $publishLoader "$ModuleName.Loader.dll") $bin
+    foreach ($set in $readyToRun) {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $bin "net10.0-$($set.Rid)")
+        foreach ($name in $ReadyToRunAssemblies) { Copy-Item (Join-Path $set.Folder "$name.dll") $folder }
+    }
     $help = Join-Path $Root 'en-US'
     if (Get-ChildItem $help -File -ErrorAction SilentlyContinue) {
         Copy-Item $help -Destination $OutputModule -Recurse

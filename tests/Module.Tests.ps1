@@ -29,6 +29,21 @@ Describe 'The built module in output/' {
         }
     }
 
+    It 'ships the engine, MailKit and MimeKit ReadyToRun for .NET 10 per platform, and IL in bin/' {
+        function Test-ReadyToRun([string] $Path) {
+            # A ReadyToRun image has a managed native header; an IL-only assembly has none.
+            $stream = [System.IO.File]::OpenRead($Path)
+            try { ([System.Reflection.PortableExecutable.PEReader]::new($stream)).PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0 }
+            finally { $stream.Dispose() }
+        }
+        foreach ($name in 'SmtpHandler.Engine', 'MailKit', 'MimeKit') {
+            Test-ReadyToRun (Join-Path $ModulePath "bin/$name.dll") | Should -BeFalse
+            foreach ($rid in 'win-x64', 'linux-x64', 'osx-arm64') {
+                Test-ReadyToRun (Join-Path $ModulePath "bin/net10.0-$rid/$name.dll") | Should -BeTrue -Because "$rid/$name"
+            }
+        }
+    }
+
     It 'imports in a new pwsh with only its folder given' {
         $run = Invoke-NewPwsh -Script "Import-Module '$ModulePath'; (Get-Command -Module SmtpHandler).Count"
         $run.ExitCode | Should -Be 0

@@ -65,6 +65,24 @@ $engine = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($sent.GetT
         $Report.Private.Name | Should -Contain 'MimeKit'
     }
 
+    # This machine's ReadyToRun folder, named as the loader names it: .NET 10, then the OS and architecture.
+    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
+    $script:ReadyToRunFolder = "bin/net10.0-$os-$([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant())"
+
+    # Where a new pwsh that imported the module at $Path and sent one message got the engine's assemblies from.
+    function Get-EngineLocations([string] $Path, [string] $Subject) {
+        Invoke-PwshJson -Script @"
+Import-Module $(ConvertTo-Literal $Path)
+`$result = $(Get-SendScript $Subject)
+`$engine = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$result.GetType().Assembly)
+[pscustomobject]@{
+    Status  = "`$(`$result.Status)"
+    Runtime = [System.Environment]::Version.Major
+    Loaded  = @(`$engine.Assemblies | ForEach-Object { [pscustomobject]@{ Name = `$_.GetName().Name; Location = `$_.Location } })
+} | ConvertTo-Json -Compress -Depth 3
+"@
+    }
+
     function Get-TypeClosure([type] $Type) {
         # A type with its element and generic argument types, so List[MimeMessage] or MailboxAddress[] are seen too.
         if ($null -eq $Type) { return }
@@ -100,6 +118,10 @@ Describe 'The package made by build.ps1 -Task Package' {
             'bin/System.Runtime.CompilerServices.Unsafe.dll', 'bin/System.Security.Cryptography.Cng.dll'
             'bin/System.Security.Cryptography.Pkcs.dll', 'bin/System.Text.Encoding.CodePages.dll'
             'bin/System.Threading.Tasks.Extensions.dll'
+            # ReadyToRun (precompiled for .NET 10, PowerShell 7.6) copies of what every send runs, per platform
+            'bin/net10.0-win-x64/SmtpHandler.Engine.dll', 'bin/net10.0-win-x64/MailKit.dll', 'bin/net10.0-win-x64/MimeKit.dll'
+            'bin/net10.0-linux-x64/SmtpHandler.Engine.dll', 'bin/net10.0-linux-x64/MailKit.dll', 'bin/net10.0-linux-x64/MimeKit.dll'
+            'bin/net10.0-osx-arm64/SmtpHandler.Engine.dll', 'bin/net10.0-osx-arm64/MailKit.dll', 'bin/net10.0-osx-arm64/MimeKit.dll'
         )
         # Format files and help come from the repository's src/*.ps1xml and en-US/ as they are added.
         $expected += @(Get-ChildItem (Join-Path $RepoRoot 'src') -Filter *.ps1xml | ForEach-Object Name)
@@ -266,6 +288,37 @@ Import-Module $(ConvertTo-Literal $ModulePath)
         $report.Engines | Should -Be 1
         $report.Contexts | Should -Be 1
         foreach ($subject in $subjects) { Test-Arrived $subject | Should -BeTrue }
+    }
+
+    It 'loads the precompiled engine, MailKit and MimeKit from its ReadyToRun folder for this platform on .NET 10' {
+        $subject = "ReadyToRun $(New-Guid)"
+        $report = Get-EngineLocations -Path $ModulePath -Subject $subject
+        $report.Status | Should -Be 'Sent'
+        $report.Runtime | Should -Be 10
+        foreach ($name in 'SmtpHandler.Engine', 'MailKit', 'MimeKit') {
+            @($report.Loaded | Where-Object Name -EQ $name).Location | Should -Be (Join-Path $ModulePath "$ReadyToRunFolder/$name.dll")
+        }
+        # Anything else the private context holds (BouncyCastle when a send needs it) is bin/'s IL.
+        foreach ($other in @($report.Loaded | Where-Object Name -NotIn 'SmtpHandler.Engine', 'MailKit', 'MimeKit')) {
+            $other.Location | Should -Be (Join-Path $ModulePath "bin/$($other.Name).dll")
+        }
+        Test-Arrived $subject | Should -BeTrue
+    }
+
+    It 'loads the IL from bin/ when there is no ReadyToRun folder for this platform' {
+        $copy = Join-Path $TestDrive 'il/SmtpHandler'
+        New-Item -ItemType Directory -Path (Split-Path $copy) | Out-Null
+        Copy-Item $ModulePath -Destination $copy -Recurse
+        Get-ChildItem (Join-Path $copy 'bin') -Directory -Filter 'net10.0-*' | Remove-Item -Recurse -Force
+        $subject = "IL only $(New-Guid)"
+        $report = Get-EngineLocations -Path $copy -Subject $subject
+        $report.Status | Should -Be 'Sent'
+        $names = @($report.Loaded | ForEach-Object Name)
+        foreach ($name in 'SmtpHandler.Engine', 'MailKit', 'MimeKit') { $names | Should -Contain $name }
+        foreach ($assembly in $report.Loaded) {
+            $assembly.Location | Should -Be (Join-Path $copy "bin/$($assembly.Name).dll")
+        }
+        Test-Arrived $subject | Should -BeTrue
     }
 
     It 'names as type accelerators exactly the engine types that the parameters and outputs of the cmdlets reach' {

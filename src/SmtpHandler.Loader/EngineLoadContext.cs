@@ -8,18 +8,20 @@ namespace SmtpHandler.Loader
 {
     /// <summary>
     /// The module's private load context: the engine and the libraries it ships with come from the module's
-    /// bin folder, whatever else the session has loaded. What the runtime or PowerShell itself provides
-    /// (System.*, netstandard) is shared with the default context, so framework types stay one type.
+    /// folders, whatever else the session has loaded: first the ReadyToRun folder for this runtime and platform
+    /// when there is one (the engine, MailKit and MimeKit precompiled), then bin/ (IL, for every runtime). What
+    /// the runtime or PowerShell itself provides (System.*, netstandard) is shared with the default context,
+    /// so framework types stay one type.
     /// </summary>
     internal sealed class EngineLoadContext : AssemblyLoadContext
     {
-        private readonly string directory;
+        private readonly string[] directories;
         private Dictionary<string, string>? platformAssemblies;
 
-        public EngineLoadContext(string directory)
+        public EngineLoadContext(string? readyToRunDirectory, string directory)
             : base("SmtpHandler", isCollectible: false)
         {
-            this.directory = directory;
+            directories = readyToRunDirectory == null ? new[] { directory } : new[] { readyToRunDirectory, directory };
         }
 
         protected override Assembly? Load(AssemblyName assemblyName)
@@ -29,13 +31,16 @@ namespace SmtpHandler.Loader
                 return null;
             }
 
-            var path = Path.Combine(directory, assemblyName.Name + ".dll");
-            if (!File.Exists(path) || PlatformProvides(assemblyName))
+            foreach (var directory in directories)
             {
-                return null;
+                var path = Path.Combine(directory, assemblyName.Name + ".dll");
+                if (File.Exists(path))
+                {
+                    return PlatformProvides(assemblyName) ? null : LoadFromAssemblyPath(path);
+                }
             }
 
-            return LoadFromAssemblyPath(path);
+            return null;
         }
 
         /// <summary>
