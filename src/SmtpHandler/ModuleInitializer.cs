@@ -15,8 +15,8 @@ namespace SmtpHandler.Commands
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
-        // netstandard2.0 has no RuntimeInformation.FrameworkDescription on .NET Framework 4.7.2's own terms; the
-        // core library's name tells the runtimes apart everywhere (System.Private.CoreLib: .NET; mscorlib: Framework).
+        // The core library's name tells the runtimes apart without parsing a description: System.Private.CoreLib
+        // on .NET (PowerShell 7), mscorlib on .NET Framework (Windows PowerShell 5.1).
         private static readonly bool IsCoreClr = typeof(object).Assembly.GetName().Name == "System.Private.CoreLib";
 
         public void OnImport()
