@@ -8,6 +8,19 @@ BeforeAll {
     $script:Secret = 'S3cret-' + [guid]::NewGuid().ToString('N').Substring(0, 10)
     $script:Credential = [pscredential]::new('alice', (ConvertTo-SecureString $Secret -AsPlainText -Force))
 
+    function Get-ServedCertificateThumbprint([int] $Port) {
+        # The thumbprint of the certificate an implicit-TLS server on 127.0.0.1:$Port presents, trusted or not.
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try {
+            $client.Connect([System.Net.IPAddress]::Loopback, $Port)
+            $ssl = [System.Net.Security.SslStream]::new($client.GetStream(), $false, { $true })
+            $ssl.AuthenticateAsClient('localhost')
+            [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($ssl.RemoteCertificate).Thumbprint
+        }
+        catch { $null }
+        finally { $client.Dispose() }
+    }
+
     # Port 465 only when nothing holds it on 127.0.0.1 (and this user may bind it).
     $script:Port465Skip = $null
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 465)
@@ -38,6 +51,15 @@ BeforeAll {
             $Starting.Add($retry)
             $Servers[$name] = Wait-Smtp4dev $retry -StartTimeoutSeconds 240
         }
+    }
+
+    # On 465, the server answering must be ours: when another test run on the machine holds the port, our
+    # smtp4dev can fail to bind it while the port still answers, with that run's certificate.
+    if (-not $Port465Skip -and $Servers.Implicit.SmtpPort -eq 465 -and (Get-ServedCertificateThumbprint 465) -ne $Certs.Thumbprint) {
+        $script:Port465Skip = 'port 465 on 127.0.0.1 answers with a certificate that is not this run''s (another process holds it)'
+        $retry = Start-Smtp4dev @tls @implicit
+        $Starting.Add($retry)
+        $Servers.Implicit = Wait-Smtp4dev $retry -StartTimeoutSeconds 240
     }
 
     function New-TlsConfig {
