@@ -212,6 +212,19 @@ Describe 'Test-SmtpConnection against smtp4dev with STARTTLS' {
         $report.Encrypted | Should -BeFalse
     }
 
+    It 'reports a trusted-certificate file spoiled since the config was made, naming it, as the reason the certificate is untrusted' {
+        $file = Join-Path $TestDrive 'ca-then-spoiled.pem'
+        Copy-Item $Certs.CaPem $file
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $StartTls.SmtpPort -UseStartTls -TrustedCertificatePath $file -Timeout 10
+        Set-Content -LiteralPath $file -Value 'not a certificate'
+        $report = Test-SmtpConnection -Config $config
+        $report.Success | Should -BeFalse
+        $report.ErrorId | Should -Be 'CertificateUntrusted'
+        $finding = $report.Findings | Where-Object Id -EQ 'CertificateUntrusted'
+        $finding.Message | Should -Match ([regex]::Escape($file))
+        $finding.Message | Should -Match 'is not a certificate'
+    }
+
     It 'logs in after STARTTLS and names the mechanism, never the password' {
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $StartTls.SmtpPort -UseStartTls -TrustedCertificatePath $Certs.CaPem -Credential $Credential -Timeout 10
         $report.Success | Should -BeTrue

@@ -119,7 +119,9 @@ namespace SmtpHandler
                         throw Stop(SmtpFindingSeverity.Error, "PickupConfiguration", $"This configuration writes to the pickup folder '{config.PickupDirectory}': there is no server to test.");
                     }
 
-                    trust = CreateTrust();
+                    // The trust decision sending uses; a certificate file that can't be read fails as InvalidCertificateFile,
+                    // a finding like any other SmtpHandlerException.
+                    trust = TlsTrust.Create(config);
                     var addresses = Resolve();
                     wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
                     if (config.TlsMode == SmtpTlsMode.ImplicitTls)
@@ -161,20 +163,6 @@ namespace SmtpHandler
                 }
 
                 return report;
-            }
-
-            /// <summary>The trust decision sending uses; a certificate file that can't be read is a finding.</summary>
-            private TlsTrust CreateTrust()
-            {
-                try
-                {
-                    return TlsTrust.Create(config);
-                }
-                catch (CryptographicException ex)
-                {
-                    throw Stop(SmtpFindingSeverity.Error, "InvalidCertificateFile", $"A certificate file given with -TrustedCertificatePath could not be read: {ex.Message.TrimEnd('.')}.",
-                        "Give PEM or DER certificate files.");
-                }
             }
 
             private IPAddress[] Resolve()
