@@ -106,6 +106,24 @@ Describe 'Test-SmtpConnection against smtp4dev without TLS' {
             Should -Throw '*-Config takes a configuration made by New-SmtpHandlerConfig, not a PSCustomObject*'
     }
 
+    It 'refuses a piped hashtable or a configuration that went through serialization, rather than test another server' {
+        { @{ SmtpServer = '127.0.0.1'; Port = $Plain.SmtpPort } | Test-SmtpConnection -Timeout 10 } |
+            Should -Throw '*not a hashtable: use New-SmtpHandlerConfig -FromHashtable*'
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Plain.SmtpPort -Timeout 10
+        $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($config))
+        { $deserialized | Test-SmtpConnection } | Should -Throw '*went through serialization*'
+        # A one-element array, as a function returning through @() gives, is the configuration it holds.
+        (Test-SmtpConnection -Config @($config) -Quiet) | Should -BeTrue
+    }
+
+    It 'does not count $PSDefaultParameterValues as connection parameters given with -Config' {
+        $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Plain.SmtpPort -Timeout 10
+        $PSDefaultParameterValues = @{ '*:Credential' = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force)); 'Test-Smtp*:Port' = 2 }
+        (Test-SmtpConnection -Config $config -Quiet) | Should -BeTrue
+        ($config | Test-SmtpConnection -Quiet) | Should -BeTrue
+        { Test-SmtpConnection -Config $config -Timeout 5 } | Should -Throw '*-Timeout would be ignored*'
+    }
+
     It 'tests each server of piped objects with SmtpServer and Port properties' {
         $reports = @(
             [pscustomobject]@{ SmtpServer = '127.0.0.1'; Port = $Plain.SmtpPort }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Management.Automation;
 
 namespace SmtpHandler.Commands
@@ -14,17 +15,40 @@ namespace SmtpHandler.Commands
     {
         public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
         {
-            var value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            var value = Unwrap(inputData);
+            if (value is IList list && list.Count == 1)
+            {
+                // -Config @($config), as from a function that returns through @(): the one element.
+                value = Unwrap(list[0]);
+            }
+
             if (value == null || value is SmtpHandlerConfig)
             {
                 return value;
             }
 
-            // Not an exception: for a piped object that would end the pipeline. A value PowerShell can't convert
-            // lets the binder move on (a piped object then binds -SmtpServer and -Port by property name); on the
-            // command line PowerShell's conversion error then quotes this text.
+            // Settings meant as a configuration are refused aloud, piped or not: a hashtable, or a configuration
+            // that went through serialization (Import-Clixml, a remote session, a job), which has lost its type and
+            // its secrets. Piped, either would otherwise bind -SmtpServer and be tested as another server.
+            if (value is IDictionary)
+            {
+                throw new ArgumentTransformationMetadataException(
+                    "-Config takes a configuration made by New-SmtpHandlerConfig, not a hashtable: use New-SmtpHandlerConfig -FromHashtable.");
+            }
+
+            if (inputData is PSObject ps && ps.TypeNames.Contains("Deserialized." + typeof(SmtpHandlerConfig).FullName))
+            {
+                throw new ArgumentTransformationMetadataException(
+                    "-Config got a configuration that went through serialization (Import-Clixml, a remote session or a job): it is no longer one, and its password or token is gone. Make it again with New-SmtpHandlerConfig where it is used.");
+            }
+
+            // Anything else is no exception: a piped object (an Import-Csv row with SmtpServer and Port) then binds
+            // -SmtpServer and -Port by property name, as a value PowerShell can't convert lets the binder move on;
+            // on the command line PowerShell's conversion error quotes this text.
             return new NotAConfig(value);
         }
+
+        private static object? Unwrap(object? value) => value is PSObject ps ? ps.BaseObject : value;
     }
 
     /// <summary>What -Config got instead of a configuration; its text says what to give.</summary>

@@ -17,10 +17,9 @@ namespace SmtpHandler.Commands
         private const string ParametersSet = "Parameters";
         private const string ConfigSet = "Config";
         // The connection parameters (SmtpServer, Port, UseTls, Credential...): with -Config they would be ignored.
-        private static readonly string[] ConnectionParameters = typeof(SmtpConnectionCmdletBase)
+        private static readonly PropertyInfo[] ConnectionParameters = typeof(SmtpConnectionCmdletBase)
             .GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Where(p => p.IsDefined(typeof(ParameterAttribute), true))
-            .Select(p => p.Name)
             .ToArray();
 
         private SmtpEnvelopeCheck? envelope;
@@ -49,7 +48,10 @@ namespace SmtpHandler.Commands
 
         protected override void BeginProcessing()
         {
-            connectionParametersGiven = ConnectionParameters.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+            connectionParametersGiven = ConnectionParameters
+                .Where(p => MyInvocation.BoundParameters.ContainsKey(p.Name) && !DefaultParameterValues.Supplies(this, p.Name, AliasesOf(p)))
+                .Select(p => p.Name)
+                .ToArray();
             if (From == null && To == null)
             {
                 return;
@@ -116,5 +118,8 @@ namespace SmtpHandler.Commands
 
             WriteObject(Quiet ? report.Success : report);
         }
+
+        private static string[] AliasesOf(PropertyInfo parameter) =>
+            parameter.GetCustomAttributes(typeof(AliasAttribute), true).Cast<AliasAttribute>().SelectMany(a => a.AliasNames).ToArray();
     }
 }
