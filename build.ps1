@@ -87,7 +87,7 @@ function Invoke-Build {
         $folder = Join-Path $Artifacts "publish/$ModuleName.ReadyToRun/$rid"
         if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
         Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.ReadyToRun/$ModuleName.ReadyToRun.csproj"), '-c', $Configuration,
-            '-r', $rid, '--self-contained', 'false', '-o', $folder, '--nologo', '-v', 'quiet')
+            '-r', $rid, '--self-contained', 'false', '-o', $folder, "-p:IlDirectory=$publish", '--nologo', '-v', 'quiet')
         [pscustomobject]@{ Rid = $rid; Folder = $folder }
     }
 

@@ -29,17 +29,29 @@ Describe 'The built module in output/' {
         }
     }
 
-    It 'ships the engine, MailKit and MimeKit ReadyToRun for .NET 10 per platform, and IL in bin/' {
-        function Test-ReadyToRun([string] $Path) {
-            # A ReadyToRun image has a managed native header; an IL-only assembly has none.
+    It 'ships the engine, MailKit and MimeKit ReadyToRun for .NET 10 per platform, made from the very IL in bin/' {
+        function Get-Image([string] $Path) {
+            # A ReadyToRun image has a managed native header; an IL-only assembly has none. The module version id
+            # tells whether two files were compiled from the same IL.
             $stream = [System.IO.File]::OpenRead($Path)
-            try { ([System.Reflection.PortableExecutable.PEReader]::new($stream)).PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0 }
+            try {
+                $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+                $metadata = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+                [pscustomobject]@{
+                    ReadyToRun = $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0
+                    Mvid       = $metadata.GetGuid($metadata.GetModuleDefinition().Mvid)
+                }
+            }
             finally { $stream.Dispose() }
         }
         foreach ($name in 'SmtpHandler.Engine', 'MailKit', 'MimeKit') {
-            Test-ReadyToRun (Join-Path $ModulePath "bin/$name.dll") | Should -BeFalse
+            $il = Get-Image (Join-Path $ModulePath "bin/$name.dll")
+            $il.ReadyToRun | Should -BeFalse
             foreach ($rid in 'win-x64', 'linux-x64', 'osx-arm64') {
-                Test-ReadyToRun (Join-Path $ModulePath "bin/net10.0-$rid/$name.dll") | Should -BeTrue -Because "$rid/$name"
+                $image = Get-Image (Join-Path $ModulePath "bin/net10.0-$rid/$name.dll")
+                $image.ReadyToRun | Should -BeTrue -Because "$rid/$name"
+                # The same build as bin/'s, so it agrees with the BouncyCastle and the rest that bin/ serves beside it.
+                $image.Mvid | Should -Be $il.Mvid -Because "$rid/$name"
             }
         }
     }
