@@ -274,6 +274,10 @@ function Get-Rate([string] $Key, [int] $Count) { Measure-Stats @($samples[$Key] 
 function Add-Row([string] $Scenario, [string] $Client, [string] $Figure, [string] $Ratio = '') {
     $rows.Add([pscustomobject]@{ Scenario = $Scenario; Client = $Client; Figure = $Figure; Ratio = $Ratio })
 }
+function Add-ReferenceRow([string] $Client, $Rate, $Handler, [string] $Unit) {
+    # A reference client's rate under SmtpHandler's row, with the ratio SmtpHandler / the reference.
+    Add-Row '' $Client (Format-Stats $Rate $Unit) (Format-Ratio ($Handler.Median / $Rate.Median))
+}
 function Add-Target([string] $Target, [double] $Value, [double] $Goal, [string] $Shown, [switch] $Below) {
     $met = if ($Below) { $Value -lt $Goal } else { $Value -ge $Goal }
     $targets.Add([pscustomobject]@{ Target = $Target; Measured = $Shown; Met = $(if ($met) { 'met' } else { 'missed' }) })
@@ -311,11 +315,11 @@ try {
         $pythonRate = Get-Rate 's1.python' $Messages
         $smmRate = Get-Rate 's1.smm' $SendMailMessageCount
         Add-Row '1. 1 KB messages, one connection' 'Send-SmtpMessage -Individual, piped strings' (Format-Stats $handler 'msg/s')
-        Add-Row '' 'raw MailKit SmtpClient.Send loop (C#, bench/RawMailKit, IL: the reference)' (Format-Stats $rawRate 'msg/s') (Format-Ratio ($handler.Median / $rawRate.Median))
-        Add-Row '' 'raw MailKit, the same published ReadyToRun (informative)' (Format-Stats $rawR2RRate 'msg/s') (Format-Ratio ($handler.Median / $rawR2RRate.Median))
-        Add-Row '' 'smtp-source -d (C, Postfix)' (Format-Stats $sourceRate 'msg/s') (Format-Ratio ($handler.Median / $sourceRate.Median))
-        Add-Row '' 'Python smtplib send_message loop (the seed''s engine)' (Format-Stats $pythonRate 'msg/s') (Format-Ratio ($handler.Median / $pythonRate.Median))
-        Add-Row '' "Send-MailMessage ($SendMailMessageCount messages, a connection each)" (Format-Stats $smmRate 'msg/s') (Format-Ratio ($handler.Median / $smmRate.Median))
+        Add-ReferenceRow 'raw MailKit SmtpClient.Send loop (C#, bench/RawMailKit, IL: the reference)' $rawRate $handler 'msg/s'
+        Add-ReferenceRow 'raw MailKit, the same published ReadyToRun (informative)' $rawR2RRate $handler 'msg/s'
+        Add-ReferenceRow 'smtp-source -d (C, Postfix)' $sourceRate $handler 'msg/s'
+        Add-ReferenceRow 'Python smtplib send_message loop (the seed''s engine)' $pythonRate $handler 'msg/s'
+        Add-ReferenceRow "Send-MailMessage ($SendMailMessageCount messages, a connection each)" $smmRate $handler 'msg/s'
         # CPU per message: what each client costs the machine, less sensitive than time to other load on it.
         $cpuOf = { param($key, $count) Measure-Stats @($samples["$key.cpu"] | ForEach-Object { 1000 * $_ / $count }) }
         $cpuRow = @(
@@ -353,9 +357,9 @@ try {
         $rawR2RRate = Get-Rate 's2.rawr2r' $Recipients
         $sourceRate = Get-Rate 's2.source' $Recipients
         Add-Row "2. $Recipients recipients, $PerTransaction per transaction" 'Send-SmtpMessage -Bcc <10,000 addresses> -RecipientsPerMessage' (Format-Stats $handler 'rcpt/s')
-        Add-Row '' "raw MailKit Send(message, sender, $PerTransaction recipients) ×$transactions (IL: the reference)" (Format-Stats $rawRate 'rcpt/s') (Format-Ratio ($handler.Median / $rawRate.Median))
-        Add-Row '' 'raw MailKit, the same published ReadyToRun (informative)' (Format-Stats $rawR2RRate 'rcpt/s') (Format-Ratio ($handler.Median / $rawR2RRate.Median))
-        Add-Row '' "smtp-source -d -r $PerTransaction -m $transactions" (Format-Stats $sourceRate 'rcpt/s') (Format-Ratio ($handler.Median / $sourceRate.Median))
+        Add-ReferenceRow "raw MailKit Send(message, sender, $PerTransaction recipients) ×$transactions (IL: the reference)" $rawRate $handler 'rcpt/s'
+        Add-ReferenceRow 'raw MailKit, the same published ReadyToRun (informative)' $rawR2RRate $handler 'rcpt/s'
+        Add-ReferenceRow "smtp-source -d -r $PerTransaction -m $transactions" $sourceRate $handler 'rcpt/s'
         $jitRow = @(
             "Send-SmtpMessage $(Format-Jit 's2.handler')",
             "raw MailKit $(Format-Jit 's2.raw')",
