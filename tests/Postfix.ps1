@@ -277,6 +277,9 @@ function ConvertFrom-PostfixLog([string] $Text) {
         $to = @([regex]::Matches($Text, "postfix/discard\[\d+\]: ${id}: to=<([^>]*)>.*status=sent") | ForEach-Object { $_.Groups[1].Value })
         [pscustomobject]@{ QueueId = $id; From = $m.Groups[2].Value; RecipientCount = [int]$m.Groups[3].Value; Recipients = $to }
     }
+    # In the order the transactions were received (cleanup's lines): the queue manager picks queued messages
+    # up in no fixed order, so its own lines may put a later transaction first.
+    $transactions = @($transactions | Sort-Object { [array]::IndexOf($queued, $_.QueueId) })
     # smtpd's "disconnect from" line counts RCPT commands as ok/sent ("rcpt=10/12"), or just "rcpt=10" when all
     # were ok; a "452 too many recipients" reply counts as ok there.
     $rcptAccepted = 0
