@@ -16,7 +16,6 @@ namespace SmtpHandler
     public sealed class PreparedMessage
     {
         private readonly Func<MimeMessage> build;
-        private readonly object gate = new();
         private MimeMessage? mime;
         private string[]? recipients;
 
@@ -60,13 +59,8 @@ namespace SmtpHandler
         /// </summary>
         internal MimeMessage Mime
         {
-            get
-            {
-                lock (gate)
-                {
-                    return mime ??= build();
-                }
-            }
+            // Only the session that sends a message touches it (one thread), so no lock.
+            get => mime ??= build();
         }
 
         internal MailboxAddress EnvelopeSenderMailbox { get; }
@@ -76,12 +70,6 @@ namespace SmtpHandler
         internal DeliveryStatusNotification? Notify { get; }
 
         /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
-        internal void Release()
-        {
-            lock (gate)
-            {
-                mime = null;
-            }
-        }
+        internal void Release() => mime = null;
     }
 }
