@@ -335,17 +335,6 @@ namespace SmtpHandler
         private static string Shorten(string text) => text.Length > 300 ? text.Substring(0, 300) + "..." : text;
 
         // An endpoint should never echo what it was sent; if one does, it still does not reach the output.
-        private static string Scrub(string text, string? secret, string? assertion)
-        {
-            foreach (var value in new[] { secret, assertion })
-            {
-                if (!string.IsNullOrEmpty(value))
-                {
-                    text = text.Replace(value, "********").Replace(Uri.EscapeDataString(value), "********");
-                }
-            }
-
-            return text;
-        }
+        private static string Scrub(string text, string? secret, string? assertion) => SecretRedactor.Redact(text, secret, assertion);
     }
 }

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Text;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// The one place a secret is hidden from text that may be shown (verbose lines, errors, transcripts, results):
+    /// always the same fixed mask, so that not even the secret's length shows.
+    /// </summary>
+    internal static class SecretRedactor
+    {
+        public const string Mask = "********";
+
+        /// <summary>
+        /// <paramref name="text"/> with every secret replaced by <see cref="Mask"/>, in each spelling it may have
+        /// travelled in (as is, base64, URL- and form-encoded); longer spellings first, so none is half masked.
+        /// </summary>
+        public static string Redact(string text, params string?[] secrets)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return text;
+            }
+
+            foreach (var spelling in secrets.Where(s => !string.IsNullOrEmpty(s)).SelectMany(s => Spellings(s!)).Distinct().OrderByDescending(s => s.Length))
+            {
+                text = Replace(text, spelling);
+            }
+
+            return text;
+        }
+
+        /// <summary>The forms a secret takes on the wire: as is, base64 of its UTF-8 bytes, URL-encoded, form-encoded.</summary>
+        public static IEnumerable<string> Spellings(string secret)
+        {
+            yield return secret;
+            yield return Convert.ToBase64String(Encoding.UTF8.GetBytes(secret));
+            yield return Uri.EscapeDataString(secret);
+            yield return WebUtility.UrlEncode(secret);
+        }
+
+        private static string Replace(string text, string value)
+        {
+            // Ordinal and case-sensitive: a secret is bytes, not words (string.Replace with a comparison is not in netstandard2.0).
+            var at = text.IndexOf(value, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return text;
+            }
+
+            var builder = new StringBuilder(text.Length);
+            var from = 0;
+            while (at >= 0)
+            {
+                builder.Append(text, from, at - from).Append(Mask);
+                from = at + value.Length;
+                at = text.IndexOf(value, from, StringComparison.Ordinal);
+            }
+
+            return builder.Append(text, from, text.Length - from).ToString();
+        }
+    }
+}
