@@ -6,15 +6,6 @@ using System.Security;
 
 namespace SmtpHandler
 {
-    /// <summary>The minimum TLS version to negotiate.</summary>
-    public enum SmtpTlsVersion
-    {
-        /// <summary>What the operating system offers, never below TLS 1.2.</summary>
-        Default,
-        Tls12,
-        Tls13,
-    }
-
     /// <summary>
     /// A validated, reusable description of how to reach one SMTP server (or a pickup folder).
     /// Sending never changes it, so one instance can serve any number of sends. Secrets are kept as

@@ -17,22 +17,6 @@ using SaslMechanismOAuth2 = MailKit.Security.SaslMechanismOAuth2;
 
 namespace SmtpHandler
 {
-    /// <summary>A sender and recipients to try with MAIL FROM and RCPT TO, followed by RSET: nothing is sent.</summary>
-    public sealed class SmtpEnvelopeCheck
-    {
-        /// <summary>Checks the addresses; throws <see cref="SmtpHandlerException"/> (InvalidMailAddress) naming the parameter.</summary>
-        public SmtpEnvelopeCheck(string? from, IEnumerable<string>? to)
-        {
-            From = from == null ? null : MailAddressParser.Parse(from, "From").Address;
-            To = (to ?? Enumerable.Empty<string>()).Select(t => MailAddressParser.Parse(t, "To").Address).ToArray();
-        }
-
-        /// <summary>The envelope sender; when null, the configuration's DefaultFrom, else the null sender &lt;&gt;.</summary>
-        public string? From { get; }
-
-        public IReadOnlyList<string> To { get; }
-    }
-
     /// <summary>
     /// Diagnoses one SMTP server the way swaks does, without sending mail: DNS, TCP, greeting, EHLO
     /// before and after STARTTLS, TLS and the certificate with the same trust decision as sending,
