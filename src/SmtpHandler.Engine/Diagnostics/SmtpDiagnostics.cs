@@ -67,6 +67,7 @@ namespace SmtpHandler
             private bool certificateChecked;
             private SslPolicyErrors policyErrors;
             private X509ChainStatusFlags chainFlags;
+            private TlsVerdict? verdict;
 
             public Diagnosis(SmtpDiagnostics owner, CancellationToken cancellation)
             {
@@ -538,9 +539,10 @@ namespace SmtpHandler
 
                 report.CertificateErrors = errors.ToString();
                 var trusted = trust!.Validate(sender, certificate, chain, errors);
+                verdict = trust.LastVerdict;
                 report.Trusted = trusted;
-                report.TrustFailure = trusted ? null : trust.LastFailure;
-                report.TrustedBy = !trusted ? null : trust.HasCustomTrust ? "TrustedCertificatePath" : "OperatingSystem";
+                report.TrustFailure = verdict?.Reason;
+                report.TrustedBy = verdict?.TrustedBy;
                 return trusted;
             }
 

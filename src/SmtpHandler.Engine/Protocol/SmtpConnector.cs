@@ -241,12 +241,12 @@ namespace SmtpHandler
             switch (ex)
             {
                 case SslHandshakeException:
-                    if (trust.LastFailure != null)
+                    if (trust.LastVerdict is { Trusted: false } refused)
                     {
                         return new SmtpHandlerException(
                             "CertificateUntrusted",
                             SmtpFailureKind.CertificateUntrusted,
-                            $"The certificate of {Endpoint} is not trusted: {trust.LastFailure}. {trust.LastAdvice}",
+                            $"{TlsVerdict.NotTrusted(Endpoint, refused.Reason!)}. {refused.Advice}",
                             config.SmtpServer,
                             ex);
                     }
