@@ -18,10 +18,6 @@ namespace SmtpHandler.Commands
             this.paths = paths;
         }
 
-        /// <summary>
-        /// A path through the PowerShell provider, relative to the current location: taken literally when a file
-        /// of that name exists (names may hold [ ]), else as a wildcard. Only file-system files qualify.
-        /// </summary>
         /// <summary>-InlineImage @{ id = path }: each path one file; each id usable as a Content-ID.</summary>
         public IReadOnlyList<SmtpAttachment> InlineImages(IDictionary? inlineImage)
         {
