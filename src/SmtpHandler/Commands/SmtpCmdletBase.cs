@@ -26,6 +26,25 @@ namespace SmtpHandler.Commands
 
         protected override void StopProcessing() => stopping.Cancel();
 
+        /// <summary>
+        /// The configuration <paramref name="given"/> lays over <paramref name="baseConfig"/> (or the defaults),
+        /// checked by <paramref name="validate"/> (every rule when null). A broken rule stops the cmdlet with the
+        /// parameter named.
+        /// </summary>
+        private protected SmtpHandlerConfig BuildConfig(ConfigParameters given, SmtpHandlerConfig? baseConfig = null, Func<SmtpHandlerConfig, SmtpHandlerConfig>? validate = null)
+        {
+            try
+            {
+                var config = given.ToConfig(baseConfig, ConfigParameters.PSEmailServer(this));
+                return validate != null ? validate(config) : config.Validate();
+            }
+            catch (SmtpHandlerException ex)
+            {
+                ThrowSmtpError(ex);
+                throw;
+            }
+        }
+
         /// <summary>Writes an engine failure as a non-terminating error with its stable ErrorId.</summary>
         protected void WriteSmtpError(SmtpHandlerException exception) => WriteError(ErrorRecords.From(exception));
 

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
@@ -7,8 +6,8 @@ using System.Security;
 namespace SmtpHandler.Commands
 {
     /// <summary>
-    /// The connection parameters New-SmtpHandlerConfig and Test-SmtpConnection share, and their
-    /// translation into an engine configuration. Defaults and rules live in <see cref="SmtpHandlerConfig"/>.
+    /// The connection parameters New-SmtpHandlerConfig and Test-SmtpConnection share. They become a configuration
+    /// through <see cref="ConfigParameters"/>, as Send-SmtpMessage's do; defaults and rules live in <see cref="SmtpHandlerConfig"/>.
     /// </summary>
     public abstract class SmtpConnectionCmdletBase : SmtpCmdletBase
     {
@@ -72,74 +71,23 @@ namespace SmtpHandler.Commands
         [ValidateNotNullOrEmpty]
         public string? LocalDomain { get; set; }
 
-        /// <summary>
-        /// The configuration these parameters describe, with <paramref name="extra"/> applied for cmdlet-specific
-        /// settings. Validation errors terminate the cmdlet with the parameter named.
-        /// </summary>
-        protected SmtpHandlerConfig BuildConfig(Func<SmtpHandlerConfig, SmtpHandlerConfig>? extra = null)
+        /// <summary>These parameters as given, certificate files resolved (a path that matches no file stops the cmdlet).</summary>
+        private protected ConfigParameters GivenConnection(ProviderFiles files) => new()
         {
-            var config = new SmtpHandlerConfig
-            {
-                SmtpServer = SmtpServer ?? PreferredServer(),
-                Port = Port,
-                TlsMode = SmtpHandlerConfig.ResolveTlsMode(Port, UseTls.IsPresent, UseStartTls.IsPresent),
-                UserName = Credential?.UserName,
-                Password = Credential?.Password,
-                AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
-                TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(p => ResolvePaths(p, nameof(TrustedCertificatePath))).ToArray(),
-                ClientCertificatePath = ClientCertificatePath == null ? null : ResolveOneFile(ClientCertificatePath, nameof(ClientCertificatePath)),
-                ClientCertificatePassword = ClientCertificatePassword,
-                ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : ResolveOneFile(ClientCertificateKeyPath, nameof(ClientCertificateKeyPath)),
-                CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
-                TlsProtocol = TlsProtocol,
-                Timeout = TimeSpan.FromSeconds(Timeout),
-                LocalDomain = LocalDomain,
-            };
-            if (extra != null)
-            {
-                config = extra(config);
-            }
-
-            try
-            {
-                return config.Validate();
-            }
-            catch (SmtpHandlerException ex)
-            {
-                ThrowSmtpError(ex);
-                throw;
-            }
-        }
-
-        /// <summary>$PSEmailServer when set, as Send-MailMessage does; else localhost.</summary>
-        protected string PreferredServer() =>
-            SessionState.PSVariable.GetValue("PSEmailServer") is string server && server.Length > 0 ? server : SmtpHandlerConfig.DefaultServer;
-
-        /// <summary>Resolves a PowerShell path (relative, PSDrive, wildcard) to file-system paths; <paramref name="parameter"/> names it in errors.</summary>
-        protected IEnumerable<string> ResolvePaths(string path, string? parameter = null)
-        {
-            try
-            {
-                return GetResolvedProviderPathFromPSPath(path, out _);
-            }
-            catch (ItemNotFoundException ex)
-            {
-                var prefix = parameter == null ? string.Empty : parameter + ": ";
-                ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"{prefix}Cannot find the file '{path}'.", path, ex));
-                throw;
-            }
-        }
-
-        /// <summary>Resolves a path that must name exactly one file.</summary>
-        private string ResolveOneFile(string path, string parameter)
-        {
-            var paths = ResolvePaths(path, parameter).ToList();
-            if (paths.Count != 1)
-            {
-                ThrowTerminatingError(ErrorRecords.Create("InvalidCertificateFile", ErrorCategory.InvalidArgument, $"{parameter}: '{path}' matches {paths.Count} files; give exactly one.", path));
-            }
-
-            return paths[0];
-        }
+            SmtpServer = SmtpServer,
+            Port = Port,
+            UseTls = UseTls.IsPresent,
+            UseStartTls = UseStartTls.IsPresent,
+            Credential = Credential,
+            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
+            TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(p => files.ResolveOrStop(p, nameof(TrustedCertificatePath))).ToArray(),
+            ClientCertificatePath = ClientCertificatePath == null ? null : files.OneFileOrStop(ClientCertificatePath, nameof(ClientCertificatePath)),
+            ClientCertificatePassword = ClientCertificatePassword,
+            ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : files.OneFileOrStop(ClientCertificateKeyPath, nameof(ClientCertificateKeyPath)),
+            CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
+            TlsProtocol = TlsProtocol,
+            Timeout = TimeSpan.FromSeconds(Timeout),
+            LocalDomain = LocalDomain,
+        };
     }
 }
