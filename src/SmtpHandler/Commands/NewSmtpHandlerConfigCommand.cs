@@ -14,8 +14,8 @@ namespace SmtpHandler.Commands
         private const string LiteralPathSet = "LiteralPath";
 
         /// <summary>
-        /// Settings as a hashtable whose keys are this cmdlet's parameter names (case-insensitive), as the seed's
-        /// from_config. A parameter given as well wins over its key. Never a password: pass -Credential.
+        /// Settings as a hashtable whose keys are this cmdlet's parameter names (case-insensitive). A parameter
+        /// given as well wins over its key. Never a password: pass -Credential.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = HashtableSet)]
         [ValidateNotNull]
