@@ -50,31 +50,5 @@ namespace SmtpHandler.Commands
 
         /// <summary>Stops the cmdlet with an engine failure as its terminating error.</summary>
         protected void ThrowSmtpError(SmtpHandlerException exception) => ThrowTerminatingError(ErrorRecords.From(exception));
-
-        private sealed class VerboseLog : ISmtpLog
-        {
-            private readonly Cmdlet cmdlet;
-            private readonly bool verbose;
-
-            public VerboseLog(PSCmdlet cmdlet)
-            {
-                this.cmdlet = cmdlet;
-                verbose = cmdlet.MyInvocation.BoundParameters.TryGetValue("Verbose", out var value)
-                    ? value is SwitchParameter s && s.IsPresent
-                    : cmdlet.SessionState.PSVariable.GetValue("VerbosePreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
-            }
-
-            public bool IsProtocolEnabled => verbose;
-
-            public void Step(string text)
-            {
-                if (verbose)
-                {
-                    cmdlet.WriteVerbose(text);
-                }
-            }
-
-            public void Protocol(string line) => Step(line);
-        }
     }
 }
