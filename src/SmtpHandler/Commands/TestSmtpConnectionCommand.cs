@@ -85,12 +85,7 @@ namespace SmtpHandler.Commands
             }
             else
             {
-                // The plaintext-credential rule is part of the diagnosis (a finding, with the rest of the
-                // server still tested), so validation here must not stop at it; every other rule applies.
-                config = BuildConfig(c => c with { AllowUnencryptedAuthentication = true }) with
-                {
-                    AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
-                };
+                config = BuildConfig(GivenConnection(new ProviderFiles(this)), validate: ValidateAllButPlaintextCredential);
             }
 
             if (config.IsPickup)
@@ -118,6 +113,13 @@ namespace SmtpHandler.Commands
 
             WriteObject(Quiet ? report.Success : report);
         }
+
+        /// <summary>
+        /// Every rule but the plaintext-credential refusal: the diagnosis reports that as a finding and still tests
+        /// the rest of the server. Validated with the refusal allowed, then the caller's choice put back.
+        /// </summary>
+        private static SmtpHandlerConfig ValidateAllButPlaintextCredential(SmtpHandlerConfig config) =>
+            (config with { AllowUnencryptedAuthentication = true }).Validate() with { AllowUnencryptedAuthentication = config.AllowUnencryptedAuthentication };
 
         private static string[] AliasesOf(PropertyInfo parameter) =>
             parameter.GetCustomAttributes(typeof(AliasAttribute), true).Cast<AliasAttribute>().SelectMany(a => a.AliasNames).ToArray();
