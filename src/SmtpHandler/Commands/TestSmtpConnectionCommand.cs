@@ -85,7 +85,7 @@ namespace SmtpHandler.Commands
             }
             else
             {
-                config = BuildConfig(GivenConnection(new ProviderFiles(this)), validate: ValidateAllButPlaintextCredential);
+                config = BuildConfig(GivenConnection(new ProviderFiles(this)), validate: built => built.ValidateForDiagnosis());
             }
 
             if (config.IsPickup)
@@ -113,13 +113,6 @@ namespace SmtpHandler.Commands
 
             WriteObject(Quiet ? report.Success : report);
         }
-
-        /// <summary>
-        /// Every rule but the plaintext-credential refusal: the diagnosis reports that as a finding and still tests
-        /// the rest of the server. Validated with the refusal allowed, then the caller's choice put back.
-        /// </summary>
-        private static SmtpHandlerConfig ValidateAllButPlaintextCredential(SmtpHandlerConfig config) =>
-            (config with { AllowUnencryptedAuthentication = true }).Validate() with { AllowUnencryptedAuthentication = config.AllowUnencryptedAuthentication };
 
         private static string[] AliasesOf(PropertyInfo parameter) =>
             parameter.GetCustomAttributes(typeof(AliasAttribute), true).Cast<AliasAttribute>().SelectMany(a => a.AliasNames).ToArray();
