@@ -79,7 +79,7 @@ namespace SmtpHandler.Tests
         /// Server-side: nobody got the message twice, and everyone reported Accepted got it exactly once; an Unknown
         /// recipient got it at most once.
         /// </summary>
-        public static void AssertNothingLostNothingTwice(FaultySmtpServer server, IEnumerable<SmtpSendResult> results)
+        public static void AssertNothingLostNothingTwice(SmtpTestServer server, IEnumerable<SmtpSendResult> results)
         {
             foreach (var result in results)
             {
