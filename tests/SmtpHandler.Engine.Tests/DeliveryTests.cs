@@ -5,56 +5,20 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using static SmtpHandler.Tests.Battery;
 
 namespace SmtpHandler.Tests
 {
     /// <summary>
     /// Retries, faults and accounting, each checked on the server side: what arrived, how often, over how many
-    /// connections. The in-process SmtpServer gives 4xx/5xx replies; the faulty server (FaultySmtpServer) gives what a real
-    /// server won't on demand (drops, a reply lost after the final ".", 4xx to the DATA command).
+    /// connections. The test server gives 4xx/5xx replies and what a real server won't on demand (drops, a reply
+    /// lost after the final ".", 4xx to the DATA command).
     /// </summary>
     public sealed class DeliveryTests
     {
-        private const string Sender = "reports@example.test";
-
-        private static SmtpHandlerConfig ConfigFor(int port, int recipientsPerMessage = 0, int retryCount = 3, int maxMessagesPerConnection = 0, int retryDelayMs = 10) => new SmtpHandlerConfig
-        {
-            SmtpServer = "127.0.0.1",
-            Port = port,
-            RecipientsPerMessage = recipientsPerMessage,
-            MaxMessagesPerConnection = maxMessagesPerConnection,
-            RetryCount = retryCount,
-            RetryDelay = TimeSpan.FromMilliseconds(retryDelayMs),
-            Timeout = TimeSpan.FromSeconds(10),
-        }.Validate();
-
-        private static SmtpMessage Message(string subject, params string[] to) => new()
-        {
-            From = $"Reports <{Sender}>",
-            To = to,
-            Subject = subject,
-            TextBody = "Body of " + subject,
-        };
-
-        private static string[] Users(int count, string prefix = "user") => Enumerable.Range(1, count).Select(i => $"{prefix}{i}@example.test").ToArray();
-
-        private static List<SmtpSendResult> Send(SmtpHandlerConfig config, params SmtpMessage[] messages)
-        {
-            var mailer = new SmtpMailer(config);
-            return mailer.Send(messages.Select(m => mailer.Prepare(m)).ToList()).ToList();
-        }
-
-        /// <summary>Each recipient of the message is reported once, in exactly one state, and the states add up.</summary>
-        private static void AssertEachRecipientOnce(SmtpSendResult result, IEnumerable<string> expected)
-        {
-            var reported = result.Recipients.Select(r => r.Address).ToList();
-            Assert.Equal(expected.OrderBy(a => a, StringComparer.OrdinalIgnoreCase), reported.OrderBy(a => a, StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
-            Assert.Equal(reported.Count, reported.Distinct(StringComparer.OrdinalIgnoreCase).Count());
-            Assert.Equal(result.Recipients.Count, result.Accepted.Count + result.Rejected.Count + result.NotAttempted.Count + result.Unknown.Count);
-            Assert.All(result.Rejected, r => Assert.True(r.ReplyCode != null || r.Reason != null));
-            Assert.All(result.NotAttempted, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
-            Assert.All(result.Unknown, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
-        }
+        /// <summary>The battery's configuration, with three retries unless a test says otherwise.</summary>
+        private static SmtpHandlerConfig ConfigFor(int port, int recipientsPerMessage = 0, int retryCount = 3, int maxMessagesPerConnection = 0, int retryDelayMs = 10) =>
+            Config(port, retryCount, recipientsPerMessage: recipientsPerMessage, maxMessagesPerConnection: maxMessagesPerConnection, retryDelayMs: retryDelayMs);
 
         [Fact]
         public async Task Retries_a_4xx_at_RCPT_once_then_delivers_once()
