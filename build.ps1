@@ -17,6 +17,8 @@
              side by side with smtp-source, raw MailKit, smtplib and Send-MailMessage; writes bench/results.md.
              Never part of Test.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
+    A quick loop: Build keeps the ReadyToRun images while the IL they come from is unchanged; -NoBuild runs Test
+    (with -PesterPath, -SkipXunit) on the module already in output/.
 #>
 [CmdletBinding()]
 param(
@@ -31,6 +33,10 @@ param(
 
     # Skip the xunit suites (only with -PesterPath, for quick local loops).
     [switch] $SkipXunit,
+
+    # Test, Demo, Package, Bench: use the module already laid out in output/ (for quick local loops; CI never
+    # gives it). Without it, an unchanged build still skips the ReadyToRun step (see Invoke-ReadyToRun).
+    [switch] $NoBuild,
 
     # Bench: runs of each scenario (the median and spread are reported), and which scenarios (1-5).
     [int] $Repetitions = 5,
@@ -65,14 +71,14 @@ function Invoke-Docs {
 
 function Invoke-UpdateDocs {
     # No Docs before this build: the pages may be the very thing that is out of date.
-    Invoke-Build -NoDocs
+    Invoke-ModuleBuild -NoDocs
     Write-Host '== UpdateDocs (new pwsh, against output/)' -ForegroundColor Cyan
     Invoke-Native dotnet @('pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Update-CommandDocs.ps1'), '-ImportModule', $OutputModule)
     Invoke-Docs
     Copy-Item (Join-Path $Root 'en-US') -Destination $OutputModule -Recurse -Force
 }
 
-function Invoke-Build {
+function Invoke-ModuleBuild {
     param([switch] $NoDocs)
     if (-not $NoDocs) { Invoke-Docs }
     Write-Host "== Build ($Configuration)" -ForegroundColor Cyan
@@ -81,15 +87,7 @@ function Invoke-Build {
     foreach ($folder in $publish, $publishLoader) { if (Test-Path $folder) { Remove-Item $folder -Recurse -Force } }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Loader/$ModuleName.Loader.csproj"), '-c', $Configuration, '-o', $publishLoader, '--nologo', '-v', 'quiet')
-    # ReadyToRun (precompiled) engine, MailKit and MimeKit for PowerShell 7.6's .NET 10, one folder per platform:
-    # a new process then JIT-compiles little of the send path. Other runtimes and Windows PowerShell use bin/'s IL.
-    $readyToRun = foreach ($rid in $ReadyToRunRids) {
-        $folder = Join-Path $Artifacts "publish/$ModuleName.ReadyToRun/$rid"
-        if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
-        Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.ReadyToRun/$ModuleName.ReadyToRun.csproj"), '-c', $Configuration,
-            '-r', $rid, '--self-contained', 'false', '-o', $folder, "-p:IlDirectory=$publish", '--nologo', '-v', 'quiet')
-        [pscustomobject]@{ Rid = $rid; Folder = $folder }
-    }
+    $readyToRun = Invoke-ReadyToRun -IlDirectory $publish
 
     # Layout: the manifest, the cmdlet assembly (the root module), format files, help and license at the top;
     # the engine, its dependencies and the loader in bin/, where PowerShell does not probe (ModuleInitializer.cs
@@ -116,6 +114,39 @@ function Invoke-Build {
         Copy-Item $help -Destination $OutputModule -Recurse
     }
     Write-Host "Module laid out at $OutputModule"
+}
+
+function Invoke-ReadyToRun {
+    # ReadyToRun (precompiled) engine, MailKit and MimeKit for PowerShell 7.6's .NET 10, one folder per platform:
+    # a new process then JIT-compiles little of the send path. Other runtimes and Windows PowerShell use bin/'s IL.
+    # The compiler's slowest step: skipped for a platform whose folder was made from the very same IL (builds are
+    # deterministic, so unchanged sources give the same bytes).
+    param([Parameter(Mandatory)] [string] $IlDirectory)
+    $inputs = (Get-ChildItem $IlDirectory -Filter *.dll | Sort-Object Name | ForEach-Object {
+            "$($_.Name) $((Get-FileHash $_.FullName -Algorithm SHA256).Hash)" }) -join "`n"
+    foreach ($rid in $ReadyToRunRids) {
+        $folder = Join-Path $Artifacts "publish/$ModuleName.ReadyToRun/$rid"
+        $stamp = Join-Path $Artifacts "publish/$ModuleName.ReadyToRun/$rid.inputs"
+        $current = (Test-Path $stamp) -and (Get-Content $stamp -Raw) -eq $inputs -and
+            -not ($ReadyToRunAssemblies | Where-Object { -not (Test-Path (Join-Path $folder "$_.dll")) })
+        if ($current) {
+            Write-Host "ReadyToRun $rid`: unchanged IL, kept"
+        }
+        else {
+            foreach ($old in $folder, $stamp) { if (Test-Path $old) { Remove-Item $old -Recurse -Force } }
+            Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.ReadyToRun/$ModuleName.ReadyToRun.csproj"), '-c', $Configuration,
+                '-r', $rid, '--self-contained', 'false', '-o', $folder, "-p:IlDirectory=$IlDirectory", '--nologo', '-v', 'quiet')
+            Set-Content -Path $stamp -Value $inputs -NoNewline
+        }
+        [pscustomobject]@{ Rid = $rid; Folder = $folder }
+    }
+}
+
+function Use-ModuleBuild {
+    # The tasks that run the module build it first, unless -NoBuild says output/ is current.
+    if (-not $NoBuild) { Invoke-ModuleBuild; return }
+    if (-not (Test-Path (Join-Path $OutputModule "$ModuleName.psd1"))) { throw "-NoBuild: there is no module at $OutputModule; run the Build task first." }
+    Write-Host "== Build skipped (-NoBuild): using $OutputModule" -ForegroundColor Cyan
 }
 
 function Get-ReleaseNotes {
@@ -146,11 +177,15 @@ function Write-ModuleManifest {
 }
 
 function Get-PesterModulePath {
-    # Pester 5.7.1 comes from NuGet (no PowerShell Gallery here): restored by tests/tools/TestTools.csproj.
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/TestTools.csproj'), '--nologo', '-v', 'quiet')
+    # Pester comes from NuGet (no PowerShell Gallery here): restored by tests/tools/TestTools.csproj, the one place
+    # its version is written.
+    $tools = Join-Path $Root 'tests/tools/TestTools.csproj'
+    Invoke-Native dotnet @('restore', $tools, '--nologo', '-v', 'quiet')
+    $version = ([xml](Get-Content $tools -Raw)).Project.ItemGroup.PackageDownload |
+        Where-Object Include -EQ 'Pester' | ForEach-Object { $_.Version.Trim('[', ']') }
     $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
-    $pester = Join-Path $packages.Trim() 'pester/5.7.1/tools/Pester.psd1'
-    if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester" }
+    $pester = Join-Path $packages.Trim() "pester/$version/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) { throw "Pester $version was not restored to $pester" }
     $pester
 }
 
@@ -207,7 +242,7 @@ function Build-TestSupport {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Use-ModuleBuild
     $pester = Get-PesterModulePath
     $suites = @()
     if (-not $SkipXunit) { $suites += Invoke-XunitSuites }
@@ -224,7 +259,7 @@ function Invoke-Test {
 }
 
 function Invoke-Package {
-    Invoke-Build
+    Use-ModuleBuild
     Write-Host '== Package (Publish-PSResource to a temporary local repository)' -ForegroundColor Cyan
     Get-ChildItem $Artifacts -Filter "$ModuleName.*.nupkg" -ErrorAction SilentlyContinue | Remove-Item
     $package = & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath $OutputModule -Destination $Artifacts
@@ -232,7 +267,7 @@ function Invoke-Package {
 }
 
 function Invoke-Demo {
-    Invoke-Build
+    Use-ModuleBuild
     . (Join-Path $Root 'tests/TestServers.ps1')
     $server = Start-Smtp4dev
     try {
@@ -257,7 +292,7 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
-    Invoke-Build
+    Use-ModuleBuild
     Write-Host '== Bench' -ForegroundColor Cyan
     # -Scenario 1,5 from bash arrives as one string: split it.
     $scenarios = @($Scenario | ForEach-Object { "$_" -split ',' } | ForEach-Object { [int]$_ })
@@ -267,7 +302,7 @@ function Invoke-Bench {
 Push-Location $Root
 try {
     switch ($Task) {
-        'Build' { Invoke-Build }
+        'Build' { Invoke-ModuleBuild }
         'Docs' { Invoke-Docs }
         'UpdateDocs' { Invoke-UpdateDocs }
         'Test' { Invoke-Test }

@@ -7,7 +7,7 @@ param(
     [string] $Path
 )
 $ErrorActionPreference = 'Stop'
-Import-Module $PesterModule -MinimumVersion 5.7.1
+Import-Module $PesterModule  # the version build.ps1 restored (tests/tools/TestTools.csproj)
 $env:SMTPHANDLER_MODULE_PATH = $ModulePath
 
 $configuration = New-PesterConfiguration

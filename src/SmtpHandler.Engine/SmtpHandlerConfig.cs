@@ -6,15 +6,6 @@ using System.Security;
 
 namespace SmtpHandler
 {
-    /// <summary>The minimum TLS version to negotiate.</summary>
-    public enum SmtpTlsVersion
-    {
-        /// <summary>What the operating system offers, never below TLS 1.2.</summary>
-        Default,
-        Tls12,
-        Tls13,
-    }
-
     /// <summary>
     /// A validated, reusable description of how to reach one SMTP server (or a pickup folder).
     /// Sending never changes it, so one instance can serve any number of sends. Secrets are kept as
@@ -122,7 +113,15 @@ namespace SmtpHandler
         }
 
         /// <summary>Checks every value; throws <see cref="SmtpHandlerException"/> naming the parameter at fault.</summary>
-        public SmtpHandlerConfig Validate()
+        public SmtpHandlerConfig Validate() => Validate(forDiagnosis: false);
+
+        /// <summary>
+        /// Checks every value as <see cref="Validate()"/> does, except that a password meant for plain SMTP passes: a
+        /// diagnosis tests the rest of the server and reports that refusal as a finding. A token over plain SMTP still fails.
+        /// </summary>
+        public SmtpHandlerConfig ValidateForDiagnosis() => Validate(forDiagnosis: true);
+
+        private SmtpHandlerConfig Validate(bool forDiagnosis)
         {
             if (string.IsNullOrWhiteSpace(SmtpServer) || SmtpServer.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             {
@@ -198,15 +197,9 @@ namespace SmtpHandler
             TlsTrust.CheckFiles(this);
 
             ValidateOAuth();
-
-            if (HasCredential && TlsMode == SmtpTlsMode.None && !AllowUnencryptedAuthentication && !IsPickup)
+            if (AuthenticationPolicy.BeforeConnecting(this, tokensOnly: forDiagnosis) is { } plaintext)
             {
-                throw new SmtpHandlerException(
-                    "UnencryptedAuthenticationRefused",
-                    SmtpFailureKind.SecurityPolicy,
-                    $"A credential would be sent unencrypted to {SmtpServer}:{Port}. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587); " +
-                    "only on a trusted network, -AllowUnencryptedAuthentication allows it.",
-                    SmtpServer) { ParameterName = "Credential" };
+                throw plaintext.ToException();
             }
 
             return this;
@@ -241,18 +234,6 @@ namespace SmtpHandler
             if (Password != null)
             {
                 throw Invalid("Credential", UserName, "Give either a credential (a password) or an OAuth token source, not both.");
-            }
-
-            if (TlsMode == SmtpTlsMode.None && !IsPickup)
-            {
-                // A bearer token works for anyone who reads it, for up to an hour, often for more than SMTP:
-                // -AllowUnencryptedAuthentication does not extend to it.
-                throw new SmtpHandlerException(
-                    "UnencryptedAuthenticationRefused",
-                    SmtpFailureKind.SecurityPolicy,
-                    $"An OAuth access token would be sent unencrypted to {SmtpServer}:{Port}. Tokens are only ever sent over TLS, even with -AllowUnencryptedAuthentication: " +
-                    "use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
-                    SmtpServer) { ParameterName = "OAuthUserName" };
             }
         }
 

@@ -2,22 +2,6 @@ using System;
 
 namespace SmtpHandler
 {
-    /// <summary>What kind of failure an <see cref="SmtpHandlerException"/> reports; the cmdlets map it to an ErrorCategory.</summary>
-    public enum SmtpFailureKind
-    {
-        InvalidArgument,
-        InvalidConfiguration,
-        ConnectionFailed,
-        Timeout,
-        TlsFailed,
-        CertificateUntrusted,
-        AuthenticationFailed,
-        SecurityPolicy,
-        ProtocolError,
-        ServerRejected,
-        ResourceUnavailable,
-    }
-
     /// <summary>
     /// Every failure the engine reports on purpose. <see cref="ErrorId"/> is stable: scripts and the
     /// cmdlets' ErrorRecords rely on it.

@@ -437,7 +437,7 @@ namespace SmtpHandler.Tests
         [InlineData(1000, 100, 60000)]
         public void Backs_off_from_RetryDelay_doubling_up_to_a_minute_and_never_below_RetryDelay(int retryDelayMs, int attempt, int expectedMs)
         {
-            Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), SmtpMailer.BackoffDelay(TimeSpan.FromMilliseconds(retryDelayMs), attempt));
+            Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), RetryPolicy.BackoffDelay(TimeSpan.FromMilliseconds(retryDelayMs), attempt));
         }
 
         [Fact]

@@ -45,7 +45,7 @@ namespace SmtpHandler.Tests
             var logger = new RedactingProtocolLogger(log);
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
             Server(logger, "220 ready\r\n");
-            logger.BeginTransaction();
+            logger.Transaction.Begin();
             Client(logger, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n");
             Server(logger, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
             Client(logger, "DATA\r\n");
@@ -59,14 +59,14 @@ namespace SmtpHandler.Tests
             var logger = StartData(new CapturingLog());
 
             Client(logger, "Subject: x\r\n\r\nbody\r");
-            Assert.False(logger.DataTerminatorSent);
+            Assert.False(logger.Transaction.DataTerminatorSent);
             Client(logger, "\n.");
-            Assert.False(logger.DataTerminatorSent);
+            Assert.False(logger.Transaction.DataTerminatorSent);
             Client(logger, "\r\n");
 
-            Assert.True(logger.DataTerminatorSent);
-            Assert.True(logger.DataStarted);
-            Assert.Null(logger.DataReplyCode);
+            Assert.True(logger.Transaction.DataTerminatorSent);
+            Assert.True(logger.Transaction.DataStarted);
+            Assert.Null(logger.Transaction.DataReplyCode);
         }
 
         [Fact]
@@ -78,21 +78,20 @@ namespace SmtpHandler.Tests
             Server(logger, "220 quiet.test ESMTP\r\n");
             Client(logger, "auth plain AGFubgBzZWNyZXQ=\r\n");
             Server(logger, "235 2.7.0 Ok\r\n");
-            logger.BeginTransaction();
+            logger.Transaction.Begin();
             Client(logger, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n");
             Server(logger, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
             Client(logger, "DATA\r\n");
             Server(logger, "354 go ahead\r\n");
             Client(logger, "Subject: x\r\n\r\n" + new string('a', 5000) + "\r\n.");
-            Assert.False(logger.DataTerminatorSent);
+            Assert.False(logger.Transaction.DataTerminatorSent);
             Client(logger, "\r\n");
             Server(logger, "250 2.0.0 queued\r\n");
 
-            Assert.Equal("220 quiet.test ESMTP", logger.Greeting);
             Assert.Equal("PLAIN", logger.AuthenticationMechanism);
-            Assert.True(logger.DataStarted);
-            Assert.True(logger.DataTerminatorSent);
-            Assert.Equal(250, logger.DataReplyCode);
+            Assert.True(logger.Transaction.DataStarted);
+            Assert.True(logger.Transaction.DataTerminatorSent);
+            Assert.Equal(250, logger.Transaction.DataReplyCode);
             Assert.Empty(log.Lines);
         }
 
@@ -103,7 +102,7 @@ namespace SmtpHandler.Tests
 
             Client(logger, "Subject: x\r\n\r\n..\r\n.. not the end\r\n");
 
-            Assert.False(logger.DataTerminatorSent);
+            Assert.False(logger.Transaction.DataTerminatorSent);
         }
 
         [Fact]
@@ -118,9 +117,9 @@ namespace SmtpHandler.Tests
 
             Assert.DoesNotContain(log.Lines, l => l.Contains("SECRET-BODY-LINE") || l.Contains("first part"));
             Assert.Contains(log.Lines, l => l.StartsWith("C: [message data,", StringComparison.Ordinal));
-            Assert.Equal(552, logger.DataReplyCode);
-            Assert.Contains("too big", logger.DataReplyText);
-            Assert.True(logger.DataTerminatorSent);
+            Assert.Equal(552, logger.Transaction.DataReplyCode);
+            Assert.Contains("too big", logger.Transaction.DataReplyText);
+            Assert.True(logger.Transaction.DataTerminatorSent);
         }
 
         [Fact]
@@ -132,7 +131,7 @@ namespace SmtpHandler.Tests
             Client(logger, "Subject: x\r\n\r\nbody\r\n.\r\nRSET\r\n");
             Server(logger, "451 4.3.0 Try later\r\n");
 
-            Assert.Equal(451, logger.DataReplyCode);
+            Assert.Equal(451, logger.Transaction.DataReplyCode);
             Assert.Contains("C: RSET", log.Lines);
             Assert.DoesNotContain(log.Lines, l => l.Contains("body"));
         }
@@ -144,11 +143,11 @@ namespace SmtpHandler.Tests
             Client(logger, "Subject: x\r\n\r\nbody\r\n.\r\n");
             Server(logger, "250 2.0.0 Ok\r\n");
 
-            logger.BeginTransaction();
+            logger.Transaction.Begin();
 
-            Assert.False(logger.DataStarted);
-            Assert.False(logger.DataTerminatorSent);
-            Assert.Null(logger.DataReplyCode);
+            Assert.False(logger.Transaction.DataStarted);
+            Assert.False(logger.Transaction.DataTerminatorSent);
+            Assert.Null(logger.Transaction.DataReplyCode);
         }
 
         [Fact]
@@ -157,12 +156,12 @@ namespace SmtpHandler.Tests
             var log = new CapturingLog();
             var logger = new RedactingProtocolLogger(log);
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
-            logger.BeginTransaction();
+            logger.Transaction.Begin();
             Client(logger, "DATA\r\n");
             Server(logger, "451 4.3.0 Not now\r\n");
             Client(logger, "RSET\r\n");
 
-            Assert.False(logger.DataStarted);
+            Assert.False(logger.Transaction.DataStarted);
             Assert.Contains("C: RSET", log.Lines);
         }
     }

@@ -123,48 +123,4 @@ namespace SmtpHandler
             wake.Dispose();
         }
     }
-
-    /// <summary>A session's log, from a sending thread: each line is written on the caller's thread, headed by the session's name.</summary>
-    internal sealed class CallerThreadLog : ISmtpLog
-    {
-        private readonly ISmtpLog inner;
-        private readonly CallerThreadQueue callerThread;
-        private readonly string prefix;
-
-        public CallerThreadLog(ISmtpLog inner, CallerThreadQueue callerThread, string prefix)
-        {
-            this.inner = inner;
-            this.callerThread = callerThread;
-            this.prefix = prefix;
-            IsProtocolEnabled = inner.IsProtocolEnabled;
-        }
-
-        public bool IsProtocolEnabled { get; }
-
-        // Lines wait for the caller's thread to wake for a result (or the end): no thread switch per line.
-        public void Step(string text) => callerThread.Post(() => inner.Step(prefix + text), wake: false);
-
-        public void Protocol(string line) => callerThread.Post(() => inner.Protocol(prefix + line), wake: false);
-    }
-
-    /// <summary>
-    /// Asks for tokens on the caller's thread: a token script runs only on its pipeline thread, and a caching
-    /// token source then serves every session from one place, one request at a time.
-    /// </summary>
-    internal sealed class CallerThreadTokenSource : IOAuthTokenSource
-    {
-        private readonly IOAuthTokenSource inner;
-        private readonly CallerThreadQueue callerThread;
-
-        public CallerThreadTokenSource(IOAuthTokenSource inner, CallerThreadQueue callerThread)
-        {
-            this.inner = inner;
-            this.callerThread = callerThread;
-        }
-
-        public string Description => inner.Description;
-
-        public OAuthToken GetToken(ISmtpLog log, CancellationToken cancellationToken) =>
-            callerThread.Invoke(() => inner.GetToken(log, cancellationToken), cancellationToken);
-    }
 }

@@ -5,67 +5,6 @@ using System.Linq;
 
 namespace SmtpHandler
 {
-    /// <summary>How much a finding matters.</summary>
-    public enum SmtpFindingSeverity
-    {
-        /// <summary>Worth knowing; nothing is wrong.</summary>
-        Information,
-
-        /// <summary>Works now, but is risky or will break (a certificate about to expire, AUTH in plaintext).</summary>
-        Warning,
-
-        /// <summary>Sending with this configuration would fail, or the test could not go on.</summary>
-        Error,
-    }
-
-    /// <summary>One thing the diagnosis noticed, with what to do about it.</summary>
-    public sealed class SmtpFinding
-    {
-        public SmtpFinding(SmtpFindingSeverity severity, string id, string message, string? advice = null)
-        {
-            Severity = severity;
-            Id = id;
-            Message = message;
-            Advice = advice;
-        }
-
-        public SmtpFindingSeverity Severity { get; }
-
-        /// <summary>A stable PascalCase identifier, e.g. <c>CertificateExpired</c>; where sending has the same failure, the same ErrorId.</summary>
-        public string Id { get; }
-
-        public string Message { get; }
-
-        /// <summary>What to do about it, when there is something to do.</summary>
-        public string? Advice { get; }
-
-        public override string ToString() => Advice == null ? $"{Severity} {Id}: {Message}" : $"{Severity} {Id}: {Message} {Advice}";
-    }
-
-    /// <summary>Whether the server would take one address in MAIL FROM or RCPT TO (nothing is sent).</summary>
-    public sealed class SmtpAddressCheck
-    {
-        public SmtpAddressCheck(string address, bool? accepted, int? replyCode, string? reply)
-        {
-            Address = address;
-            Accepted = accepted;
-            ReplyCode = replyCode;
-            Reply = reply;
-        }
-
-        /// <summary>The address as sent in the command; empty for the null sender &lt;&gt;.</summary>
-        public string Address { get; }
-
-        /// <summary>True for a 2xx reply, false for any other, null when the command could not be given.</summary>
-        public bool? Accepted { get; }
-
-        public int? ReplyCode { get; }
-
-        public string? Reply { get; }
-
-        public override string ToString() => ReplyCode is int code ? $"<{Address}> {code} {Reply}" : $"<{Address}> not checked";
-    }
-
     /// <summary>
     /// What Test-SmtpConnection found out about one server, step by step: DNS, TCP, greeting, EHLO,
     /// TLS and the certificate, AUTH, and whether a sender and recipients would be accepted. Holds no secret.

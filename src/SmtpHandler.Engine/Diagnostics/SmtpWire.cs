@@ -11,55 +11,6 @@ using System.Threading;
 
 namespace SmtpHandler
 {
-    /// <summary>One SMTP reply: its code and the text of each line.</summary>
-    internal sealed class SmtpReply
-    {
-        public SmtpReply(int code, IReadOnlyList<string> lines)
-        {
-            Code = code;
-            Lines = lines;
-        }
-
-        public int Code { get; }
-
-        /// <summary>Each line's text after the code and its separator.</summary>
-        public IReadOnlyList<string> Lines { get; }
-
-        public string Text => string.Join(" ", Lines.Where(l => l.Length > 0));
-
-        public bool IsSuccess => Code >= 200 && Code < 300;
-
-        public override string ToString() => Text.Length == 0 ? Code.ToString() : $"{Code} {Text}";
-    }
-
-    /// <summary>How a step on the wire failed.</summary>
-    internal enum WireFailure
-    {
-        /// <summary>The server did not answer within the timeout.</summary>
-        TimedOut,
-
-        /// <summary>The connection was closed or reset.</summary>
-        Closed,
-
-        /// <summary>The server answered with something that is not an SMTP reply.</summary>
-        NotSmtp,
-    }
-
-    internal sealed class SmtpWireException : Exception
-    {
-        public SmtpWireException(WireFailure failure, string step, string message, Exception? inner = null)
-            : base(message, inner)
-        {
-            Failure = failure;
-            Step = step;
-        }
-
-        public WireFailure Failure { get; }
-
-        /// <summary>What was being done: "greeting", "EHLO", "TLS handshake"...</summary>
-        public string Step { get; }
-    }
-
     /// <summary>
     /// A minimal SMTP conversation over a socket, for diagnostics: it sees what MailKit hides (the
     /// plaintext EHLO before STARTTLS, the raw greeting, the first bytes of a failed handshake). Every
@@ -346,64 +297,6 @@ namespace SmtpHandler
             }
 
             return builder.ToString();
-        }
-
-        /// <summary>Passes everything through and keeps the first bytes read from the server.</summary>
-        private sealed class FirstBytesStream : Stream
-        {
-            private const int Keep = 80;
-            private readonly Stream inner;
-            private readonly byte[] first = new byte[Keep];
-            private int kept;
-
-            public FirstBytesStream(Stream inner) => this.inner = inner;
-
-            public string FirstBytesText => Printable(Encoding.ASCII.GetString(first, 0, kept));
-
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => true;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position
-            {
-                get => throw new NotSupportedException();
-                set => throw new NotSupportedException();
-            }
-
-            public override int Read(byte[] buffer, int offset, int count)
-            {
-                var read = inner.Read(buffer, offset, count);
-                var copy = Math.Min(read, Keep - kept);
-                if (copy > 0)
-                {
-                    Buffer.BlockCopy(buffer, offset, first, kept, copy);
-                    kept += copy;
-                }
-
-                return read;
-            }
-
-            public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-            public override void Flush() => inner.Flush();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    inner.Dispose();
-                }
-
-                base.Dispose(disposing);
-            }
         }
     }
 }

@@ -15,20 +15,4 @@ namespace SmtpHandler
         /// <summary>One line of the SMTP conversation, secrets already replaced.</summary>
         void Protocol(string line);
     }
-
-    /// <summary>A log that drops everything.</summary>
-    public sealed class NullSmtpLog : ISmtpLog
-    {
-        public static readonly NullSmtpLog Instance = new();
-
-        public bool IsProtocolEnabled => false;
-
-        public void Step(string text)
-        {
-        }
-
-        public void Protocol(string line)
-        {
-        }
-    }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Text;
+using MailKit;
 
 namespace SmtpHandler
 {
@@ -40,6 +41,37 @@ namespace SmtpHandler
             yield return Convert.ToBase64String(Encoding.UTF8.GetBytes(secret));
             yield return Uri.EscapeDataString(secret);
             yield return WebUtility.UrlEncode(secret);
+        }
+
+        /// <summary>
+        /// <paramref name="count"/> bytes of protocol text from <paramref name="offset"/>, as UTF-8, with each of
+        /// <paramref name="secrets"/> (ranges of <paramref name="buffer"/>, as MailKit's secret detector marks
+        /// them) replaced by <see cref="Mask"/>.
+        /// </summary>
+        public static string Redact(byte[] buffer, int offset, int count, IList<AuthenticationSecret>? secrets)
+        {
+            if (secrets == null || secrets.Count == 0)
+            {
+                return Encoding.UTF8.GetString(buffer, offset, count);
+            }
+
+            var end = offset + count;
+            var from = offset;
+            var text = new StringBuilder(count);
+            foreach (var secret in secrets.OrderBy(s => s.StartIndex))
+            {
+                var start = Math.Max(secret.StartIndex, from);
+                var stop = Math.Min(secret.StartIndex + secret.Length, end);
+                if (stop <= start)
+                {
+                    continue;
+                }
+
+                text.Append(Encoding.UTF8.GetString(buffer, from, start - from)).Append(Mask);
+                from = stop;
+            }
+
+            return text.Append(Encoding.UTF8.GetString(buffer, from, end - from)).ToString();
         }
 
         private static string Replace(string text, string value)

@@ -171,7 +171,7 @@ namespace SmtpHandler
             var html = message.HtmlBody != null ? NormalizeLineEndings(message.HtmlBody) : null;
             if (html != null && text == null)
             {
-                // HTML alone gets a plain-text part for readers that show no HTML, as the seed does.
+                // HTML alone gets a plain-text part too, for readers that show no HTML.
                 text = NormalizeLineEndings(HtmlText.ToPlainText(html));
             }
 

@@ -4,43 +4,6 @@ using System.Text;
 
 namespace SmtpHandler
 {
-    /// <summary>Message priority, as Send-MailMessage names it.</summary>
-    public enum SmtpMessagePriority
-    {
-        Normal,
-        Low,
-        High,
-    }
-
-    /// <summary>Delivery status notifications to ask for (RFC 3461), as Send-MailMessage names them.</summary>
-    [Flags]
-    public enum SmtpDeliveryNotification
-    {
-        None = 0,
-        OnSuccess = 1,
-        OnFailure = 2,
-        Delay = 4,
-        Never = 134217728,
-    }
-
-    /// <summary>A file to attach, or an image to embed in the HTML body under a Content-ID.</summary>
-    public sealed class SmtpAttachment
-    {
-        public SmtpAttachment(string path, string? contentId = null)
-        {
-            Path = path;
-            ContentId = contentId;
-        }
-
-        /// <summary>A full file-system path; the cmdlets resolve provider paths before they get here.</summary>
-        public string Path { get; }
-
-        /// <summary>For inline images: the id the HTML refers to as <c>cid:</c>.</summary>
-        public string? ContentId { get; }
-
-        public string FileName => System.IO.Path.GetFileName(Path);
-    }
-
     /// <summary>
     /// One message as the user describes it: plain strings, no MailKit types. The engine validates it
     /// before anything is sent.

@@ -5,25 +5,6 @@ using MimeKit;
 
 namespace SmtpHandler
 {
-    /// <summary>One reply of the server to one RCPT TO.</summary>
-    internal readonly struct RecipientReply
-    {
-        public RecipientReply(MailboxAddress mailbox, int code, string text)
-        {
-            Mailbox = mailbox;
-            Code = code;
-            Text = text;
-        }
-
-        public MailboxAddress Mailbox { get; }
-
-        public int Code { get; }
-
-        public string Text { get; }
-
-        public bool Accepted => Code >= 200 && Code < 300;
-    }
-
     /// <summary>
     /// MailKit's client, told not to cancel a whole message when one recipient is refused (its default):
     /// every RCPT reply is recorded so each recipient can be reported, and refused ones retried or split.

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -18,7 +19,6 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class SmtpConnector
     {
-        private const string XOAuth2 = "XOAUTH2";
         private readonly SmtpHandlerConfig config;
         private readonly ISmtpLog log;
         private readonly TlsTrust trust;
@@ -76,8 +76,8 @@ namespace SmtpHandler
             {
                 IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token =>
                 {
-                    // A blocking socket of our own (see BlockingSocket): MailKit then reads it without the event loop.
-                    var socket = BlockingSocket.Connect(config.SmtpServer, config.Port, config.Timeout, token);
+                    // A blocking socket of our own (see TcpConnect): MailKit then reads it without the event loop.
+                    var socket = TcpConnect.Connect(config.SmtpServer, config.Port, config.Timeout, token);
                     try
                     {
                         client.Connect(socket, config.SmtpServer, config.Port, options, token);
@@ -106,34 +106,26 @@ namespace SmtpHandler
                 : $"Connected to {Endpoint} without encryption");
         }
 
-        /// <summary>How the last <see cref="Authenticate"/> logged in; null before, or without a credential.</summary>
-        public SmtpAuthenticationInfo? Authentication { get; private set; }
-
         /// <summary>
-        /// Logs in when the configuration carries a credential (a password, or an OAuth token source for XOAUTH2);
-        /// refuses to send a password in plaintext unless allowed, and a token in plaintext ever. Returns how it
-        /// logged in (also kept in <see cref="Authentication"/>), or null when there is no credential.
+        /// Logs in when the configuration carries a credential (a password, or an OAuth token source for XOAUTH2), where
+        /// <see cref="AuthenticationPolicy"/> allows it; throws <see cref="SmtpHandlerException"/>.
         /// </summary>
-        public SmtpAuthenticationInfo? Authenticate(RecordingSmtpClient client, CancellationToken cancellationToken)
+        public void Authenticate(RecordingSmtpClient client, CancellationToken cancellationToken)
         {
-            Authentication = null;
             if (!config.HasCredential)
             {
-                return null;
+                return;
+            }
+
+            if (AuthenticationPolicy.OnConnection(config, client.IsEncrypted, Endpoint) is { } plaintext)
+            {
+                throw plaintext.ToException();
             }
 
             if (config.TokenSource != null)
             {
-                return Authentication = AuthenticateWithToken(client, config.TokenSource, cancellationToken);
-            }
-
-            if (!client.IsEncrypted && !config.AllowUnencryptedAuthentication)
-            {
-                throw new SmtpHandlerException(
-                    "UnencryptedAuthenticationRefused",
-                    SmtpFailureKind.SecurityPolicy,
-                    $"Refusing to send the credential for '{config.UserName}' unencrypted to {Endpoint}. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
-                    config.SmtpServer);
+                AuthenticateWithToken(client, config.TokenSource, cancellationToken);
+                return;
             }
 
             if (!client.Capabilities.HasFlag(SmtpCapabilities.Authentication))
@@ -145,7 +137,10 @@ namespace SmtpHandler
                     config.SmtpServer);
             }
 
-            log.Step($"Authenticating as {config.UserName}");
+            // MailKit picks the mechanism itself (and moves on to the next when the server finds one too weak); the
+            // log names the one it tries first, which is what Test-SmtpConnection reports too.
+            var mechanism = SaslMechanismChoice.ForPassword(client.AuthenticationMechanisms);
+            log.Step($"Authenticating as {config.UserName}{(mechanism == null ? string.Empty : $" with {mechanism}")}");
             try
             {
                 IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token => client.Authenticate(new NetworkCredential(config.UserName, config.Password), token));
@@ -158,41 +153,22 @@ namespace SmtpHandler
             {
                 throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
             }
-
-            return Authentication = new SmtpAuthenticationInfo(config.UserName!, (client.ProtocolLogger as RedactingProtocolLogger)?.AuthenticationMechanism ?? "password", null);
         }
 
         /// <summary>SASL XOAUTH2 with a token fetched now, so that every new connection gets a current one.</summary>
-        private SmtpAuthenticationInfo AuthenticateWithToken(RecordingSmtpClient client, IOAuthTokenSource source, CancellationToken cancellationToken)
+        private void AuthenticateWithToken(RecordingSmtpClient client, IOAuthTokenSource source, CancellationToken cancellationToken)
         {
-            if (!client.IsEncrypted)
+            var offered = client.Capabilities.HasFlag(SmtpCapabilities.Authentication) ? client.AuthenticationMechanisms : new HashSet<string>();
+            if (AuthenticationPolicy.XOAuth2Offered(offered, Endpoint, config.SmtpServer) is { } notOffered)
             {
-                throw new SmtpHandlerException(
-                    "UnencryptedAuthenticationRefused",
-                    SmtpFailureKind.SecurityPolicy,
-                    $"Refusing to send an OAuth access token for '{config.UserName}' unencrypted to {Endpoint}; tokens are only ever sent over TLS. Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).",
-                    config.SmtpServer);
-            }
-
-            if (!client.Capabilities.HasFlag(SmtpCapabilities.Authentication) || !client.AuthenticationMechanisms.Contains(XOAuth2))
-            {
-                var offered = client.AuthenticationMechanisms.Count > 0 ? $"it offers AUTH {string.Join(" ", client.AuthenticationMechanisms)}" : "it offers no AUTH at all";
-                throw new SmtpHandlerException(
-                    "XOAuth2NotOffered",
-                    SmtpFailureKind.AuthenticationFailed,
-                    $"{Endpoint} does not offer OAuth 2.0 login (AUTH XOAUTH2): {offered}. Log in with -Credential instead, or use the provider's OAuth-enabled SMTP host (smtp.office365.com, smtp.gmail.com).",
-                    config.SmtpServer);
+                throw notOffered.ToException();
             }
 
             log.Step($"Getting an access token from {source.Description}");
             var token = source.GetToken(log, cancellationToken);
-            if (token.AccessToken.Length == 0 || token.AccessToken.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            if (AuthenticationPolicy.TokenShape(token, source.Description, config.UserName) is { } badToken)
             {
-                throw new SmtpHandlerException(
-                    "InvalidAccessToken",
-                    SmtpFailureKind.AuthenticationFailed,
-                    $"The access token from {source.Description} is empty or holds spaces or control characters, so it can't be a bearer token (a token is one word, without 'Bearer ').",
-                    config.UserName);
+                throw badToken.ToException();
             }
 
             log.Step($"Authenticating as {config.UserName} with XOAUTH2{(token.ExpiresOn is DateTimeOffset expires ? $" (token expires {expires.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC)" : string.Empty)}");
@@ -208,8 +184,6 @@ namespace SmtpHandler
             {
                 throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the XOAUTH2 login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
             }
-
-            return new SmtpAuthenticationInfo(config.UserName!, XOAuth2, token.ExpiresOn);
         }
 
         /// <summary>The TLS versions a connection may negotiate: never below TLS 1.2 (12288 is TLS 1.3, unnamed in netstandard2.0).</summary>
@@ -241,12 +215,12 @@ namespace SmtpHandler
             switch (ex)
             {
                 case SslHandshakeException:
-                    if (trust.LastFailure != null)
+                    if (trust.LastVerdict is { Trusted: false } refused)
                     {
                         return new SmtpHandlerException(
                             "CertificateUntrusted",
                             SmtpFailureKind.CertificateUntrusted,
-                            $"The certificate of {Endpoint} is not trusted: {trust.LastFailure}. {trust.LastAdvice}",
+                            $"{TlsVerdict.NotTrusted(Endpoint, refused.Reason!)}. {refused.Advice}",
                             config.SmtpServer,
                             ex);
                     }

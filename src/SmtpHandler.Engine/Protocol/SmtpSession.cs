@@ -1,9 +1,5 @@
 using System;
-using System.IO;
-using System.Net.Sockets;
 using System.Threading;
-using MailKit;
-using MailKit.Net.Smtp;
 
 namespace SmtpHandler
 {
@@ -31,6 +27,9 @@ namespace SmtpHandler
 
         public RedactingProtocolLogger Logger { get; }
 
+        /// <summary>How far the current transaction's message data got (see <see cref="TransactionTracker"/>).</summary>
+        public TransactionTracker Transaction => Logger.Transaction;
+
         /// <summary>host:port of the server.</summary>
         public string Endpoint => connector.Endpoint;
 
@@ -46,14 +45,8 @@ namespace SmtpHandler
         /// </summary>
         public int LearnedRecipientLimit { get; private set; }
 
-        /// <summary>Remembers the server's recipient limit: the smallest seen wins.</summary>
-        public void LearnRecipientLimit(int accepted)
-        {
-            if (accepted > 0 && (LearnedRecipientLimit == 0 || accepted < LearnedRecipientLimit))
-            {
-                LearnedRecipientLimit = accepted;
-            }
-        }
+        /// <summary>Remembers the server's recipient limit once it took <paramref name="accepted"/> and refused the rest as too many.</summary>
+        public void LearnRecipientLimit(int accepted) => LearnedRecipientLimit = RecipientLimit.Learn(LearnedRecipientLimit, accepted);
 
         /// <summary>A connected, secured, logged-in client with room for one more transaction.</summary>
         public RecordingSmtpClient Ensure(CancellationToken cancellationToken)
@@ -93,8 +86,7 @@ namespace SmtpHandler
                     };
                 }
 
-                if (ex is IOException || ex is SocketException || ex is SmtpProtocolException || ex is ServiceNotConnectedException ||
-                    ex is TimeoutException || ex is OperationCanceledException)
+                if (ConnectionLoss.Means(ex))
                 {
                     // The line broke while logging in: worth another connection, like a refused connect.
                     throw new SmtpHandlerException("ConnectionFailed", SmtpFailureKind.ConnectionFailed, $"The connection to {connector.Endpoint} failed while setting up the session: {ex.Message}", connector.Endpoint, ex)

@@ -8,36 +8,6 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace SmtpHandler
 {
-    /// <summary>Why a server certificate was refused.</summary>
-    public enum TlsTrustFailure
-    {
-        None,
-
-        /// <summary>The server sent no certificate.</summary>
-        NoCertificate,
-
-        /// <summary>The chain does not end at a trusted certificate (the OS store, or the -TrustedCertificatePath files).</summary>
-        UntrustedRoot,
-
-        /// <summary>The certificate is not issued to the name the client connected to.</summary>
-        NameMismatch,
-
-        /// <summary>A certificate of the chain is past its end date.</summary>
-        Expired,
-
-        /// <summary>A certificate of the chain is not valid yet.</summary>
-        NotYetValid,
-
-        /// <summary>A certificate of the chain was revoked by its issuer.</summary>
-        Revoked,
-
-        /// <summary>Revocation was to be checked (CheckCertificateRevocation) and could not be.</summary>
-        RevocationUnknown,
-
-        /// <summary>Anything else wrong with the chain: a bad signature, wrong key usage, bad constraints.</summary>
-        InvalidChain,
-    }
-
     /// <summary>
     /// Decides whether a server certificate is trusted, and supplies the client certificate.
     /// </summary>
@@ -83,16 +53,8 @@ namespace SmtpHandler
             clientCertificates = new Lazy<X509CertificateCollection?>(LoadClientCertificate);
         }
 
-        /// <summary>Why the last certificate was refused, in words a user can act on.</summary>
-        public string? LastFailure { get; private set; }
-
-        /// <summary>What to do about <see cref="LastFailure"/>: which parameter, which name.</summary>
-        public string? LastAdvice { get; private set; }
-
-        public TlsTrustFailure LastFailureKind { get; private set; }
-
-        /// <summary>The certificate the server presented last (accepted or not), for diagnostics.</summary>
-        public X509Certificate2? LastServerCertificate { get; private set; }
+        /// <summary>The verdict on the certificate of the current connection attempt; null before the handshake reached it.</summary>
+        public TlsVerdict? LastVerdict { get; private set; }
 
         /// <summary>
         /// The client certificate with its key, or null. Read from its files on first use (a file that
@@ -156,9 +118,7 @@ namespace SmtpHandler
         public void BeginConnection()
         {
             ServerCertificateAccepted = false;
-            LastFailure = null;
-            LastAdvice = null;
-            LastFailureKind = TlsTrustFailure.None;
+            LastVerdict = null;
         }
 
         /// <summary>
@@ -185,25 +145,24 @@ namespace SmtpHandler
             };
         }
 
+        /// <summary>The certificate validation callback for SslStream and MailKit: keeps the verdict in <see cref="LastVerdict"/>.</summary>
         public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
-            LastFailure = null;
-            LastAdvice = null;
-            LastFailureKind = TlsTrustFailure.None;
-            ServerCertificateAccepted = Check(certificate, chain, errors);
+            LastVerdict = Judge(certificate, chain, errors);
+            ServerCertificateAccepted = LastVerdict.Trusted;
             return ServerCertificateAccepted;
         }
 
-        private bool Check(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        /// <summary>The trust decision itself (see the remarks on this class).</summary>
+        public TlsVerdict Judge(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
             if (certificate == null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
             {
-                return Refuse(TlsTrustFailure.NoCertificate, "the server sent no certificate", "The server must present a certificate for TLS.");
+                return Refuse(new TlsProblem(TlsProblemKind.NoCertificate, "the server sent no certificate", "The server must present a certificate for TLS."));
             }
 
-            var leaf = new X509Certificate2(certificate.GetRawCertData());
-            LastServerCertificate = leaf;
-            var problems = new List<(TlsTrustFailure Kind, string Reason, string Advice)>();
+            using var leaf = new X509Certificate2(certificate.GetRawCertData());
+            var problems = new List<TlsProblem>();
             X509Certificate2Collection? trusted;
             try
             {
@@ -211,12 +170,12 @@ namespace SmtpHandler
             }
             catch (SmtpHandlerException ex)
             {
-                return Refuse(TlsTrustFailure.UntrustedRoot, ex.Message, "Give readable certificate files with -TrustedCertificatePath.");
+                return Refuse(new TlsProblem(TlsProblemKind.UntrustedRoot, ex.Message, "Give readable certificate files with -TrustedCertificatePath."));
             }
 
             if ((trusted == null || addToSystemStore) && errors == SslPolicyErrors.None)
             {
-                return true;
+                return TlsVerdict.Accepted(HasCustomTrust);
             }
 
             if (trusted == null)
@@ -236,20 +195,11 @@ namespace SmtpHandler
                 problems.Add(NameMismatch(leaf));
             }
 
-            if (problems.Count == 0)
-            {
-                return true;
-            }
-
-            var distinct = problems.GroupBy(p => p.Reason).Select(g => g.First()).ToList();
-            return Refuse(
-                distinct[0].Kind,
-                string.Join("; ", distinct.Select(p => p.Reason)),
-                string.Join(" ", distinct.Select(p => p.Advice).Distinct()));
+            return problems.Count == 0 ? TlsVerdict.Accepted(HasCustomTrust) : Refuse(problems.ToArray());
         }
 
         /// <summary>Explains the operating system's refusal from the chain it built.</summary>
-        private IEnumerable<(TlsTrustFailure, string, string)> SystemChainProblems(X509Certificate2 leaf, X509Chain? chain)
+        private IEnumerable<TlsProblem> SystemChainProblems(X509Certificate2 leaf, X509Chain? chain)
         {
             var elements = chain?.ChainElements.Cast<X509ChainElement>().ToList() ?? new List<X509ChainElement>();
             var found = false;
@@ -281,12 +231,12 @@ namespace SmtpHandler
 
             if (!found)
             {
-                yield return (TlsTrustFailure.UntrustedRoot, $"the operating system does not trust the chain of '{leaf.Subject}'", UntrustedAdvice());
+                yield return new TlsProblem(TlsProblemKind.UntrustedRoot, $"the operating system does not trust the chain of '{leaf.Subject}'", UntrustedAdvice());
             }
         }
 
         /// <summary>Builds the chain towards the trusted files and checks it up to the first of them.</summary>
-        private IEnumerable<(TlsTrustFailure, string, string)> CustomChainProblems(X509Certificate2 leaf, X509Chain? serverChain, X509Certificate2Collection trusted)
+        private IEnumerable<TlsProblem> CustomChainProblems(X509Certificate2 leaf, X509Chain? serverChain, X509Certificate2Collection trusted)
         {
             using var chain = new X509Chain();
             chain.ChainPolicy.ExtraStore.AddRange(trusted);
@@ -313,8 +263,8 @@ namespace SmtpHandler
             if (anchor < 0)
             {
                 var top = elements.Count > 0 ? elements[elements.Count - 1].Certificate : leaf;
-                yield return (
-                    TlsTrustFailure.UntrustedRoot,
+                yield return new TlsProblem(
+                    TlsProblemKind.UntrustedRoot,
                     $"{ChainEnd(top)} is none of the certificates given with -TrustedCertificatePath (untrusted root; those files replace the operating system's store)",
                     $"Give the certificate of the CA that issued '{leaf.Subject}' (or the server's own certificate, to pin it) with -TrustedCertificatePath.");
                 yield break;
@@ -337,7 +287,7 @@ namespace SmtpHandler
             }
         }
 
-        private (TlsTrustFailure, string, string)? Problem(X509ChainStatus status, X509Certificate2 certificate, bool untrustedMeansRoot)
+        private TlsProblem? Problem(X509ChainStatus status, X509Certificate2 certificate, bool untrustedMeansRoot)
         {
             var subject = $"'{certificate.Subject}'";
             switch (status.Status)
@@ -347,35 +297,35 @@ namespace SmtpHandler
                 case X509ChainStatusFlags.UntrustedRoot:
                 case X509ChainStatusFlags.PartialChain:
                     return untrustedMeansRoot
-                        ? (TlsTrustFailure.UntrustedRoot, $"{ChainEnd(certificate)} is not trusted by the operating system (untrusted root)", UntrustedAdvice())
+                        ? new TlsProblem(TlsProblemKind.UntrustedRoot, $"{ChainEnd(certificate)} is not trusted by the operating system (untrusted root)", UntrustedAdvice())
                         : null;
                 case X509ChainStatusFlags.NotTimeValid:
                     var now = DateTime.Now;
                     return certificate.NotAfter < now
-                        ? (TlsTrustFailure.Expired, $"the certificate {subject} expired on {Utc(certificate.NotAfter)}", "The server's certificate must be renewed: an expired certificate is never accepted.")
-                        : (TlsTrustFailure.NotYetValid, $"the certificate {subject} is not valid before {Utc(certificate.NotBefore)}", "Check the clock of this computer and of the server.");
+                        ? new TlsProblem(TlsProblemKind.Expired, $"the certificate {subject} expired on {Utc(certificate.NotAfter)}", "The server's certificate must be renewed: an expired certificate is never accepted.")
+                        : new TlsProblem(TlsProblemKind.NotYetValid, $"the certificate {subject} is not valid before {Utc(certificate.NotBefore)}", "Check the clock of this computer and of the server.");
                 case X509ChainStatusFlags.Revoked:
-                    return (TlsTrustFailure.Revoked, $"the certificate {subject} has been revoked by its issuer", "The server needs a new certificate.");
+                    return new TlsProblem(TlsProblemKind.Revoked, $"the certificate {subject} has been revoked by its issuer", "The server needs a new certificate.");
                 case X509ChainStatusFlags.RevocationStatusUnknown:
                 case X509ChainStatusFlags.OfflineRevocation:
-                    return (
-                        TlsTrustFailure.RevocationUnknown,
+                    return new TlsProblem(
+                        TlsProblemKind.RevocationUnknown,
                         $"the revocation status of {subject} could not be checked",
                         "Revocation is checked because of -CheckCertificateRevocation: make the issuer's CRL or OCSP responder reachable, or leave that switch out.");
                 case X509ChainStatusFlags.NotValidForUsage:
-                    return (TlsTrustFailure.InvalidChain, $"the certificate {subject} is not valid for server authentication", "The server needs a certificate issued for TLS server authentication.");
+                    return new TlsProblem(TlsProblemKind.InvalidChain, $"the certificate {subject} is not valid for server authentication", "The server needs a certificate issued for TLS server authentication.");
                 default:
                     var info = string.IsNullOrWhiteSpace(status.StatusInformation) ? status.Status.ToString() : status.StatusInformation.Trim();
-                    return (TlsTrustFailure.InvalidChain, $"the certificate {subject} is not valid ({info})", "The server's certificate chain must be fixed.");
+                    return new TlsProblem(TlsProblemKind.InvalidChain, $"the certificate {subject} is not valid ({info})", "The server's certificate chain must be fixed.");
             }
         }
 
-        private (TlsTrustFailure, string, string) NameMismatch(X509Certificate2 leaf)
+        private TlsProblem NameMismatch(X509Certificate2 leaf)
         {
             var names = leaf.Extensions["2.5.29.17"]?.Format(false);
             var issuedTo = string.IsNullOrWhiteSpace(names) ? leaf.GetNameInfo(X509NameType.SimpleName, false) : names!.Trim();
-            return (
-                TlsTrustFailure.NameMismatch,
+            return new TlsProblem(
+                TlsProblemKind.NameMismatch,
                 $"the certificate is issued to {issuedTo}, not to '{config.SmtpServer}' (name mismatch)",
                 $"Connect with a name the certificate was issued to (-SmtpServer), or have the server's certificate reissued for '{config.SmtpServer}'.");
         }
@@ -394,13 +344,7 @@ namespace SmtpHandler
 
         private static string Utc(DateTime local) => local.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
-        private bool Refuse(TlsTrustFailure kind, string reason, string advice)
-        {
-            LastFailureKind = kind;
-            LastFailure = reason;
-            LastAdvice = advice;
-            return false;
-        }
+        private static TlsVerdict Refuse(params TlsProblem[] problems) => TlsVerdict.Refused(problems);
 
         private X509Certificate2Collection? LoadAnchors()
         {

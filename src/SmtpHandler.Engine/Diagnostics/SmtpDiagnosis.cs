@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// One run of <see cref="SmtpDiagnostics"/>: the report being filled, the connection, and the steps in order.
+    /// Each step lives in its own file under Steps/; every finding is worded in <see cref="Findings"/>.
+    /// </summary>
+    internal sealed partial class SmtpDiagnosis
+    {
+        private readonly SmtpHandlerConfig config;
+        private readonly ISmtpLog log;
+        private readonly SmtpEnvelopeCheck? envelope;
+        private readonly bool startTlsOverridden;
+        private readonly CancellationToken cancellation;
+        private readonly SmtpConnectionReport report;
+        private readonly List<string> transcript = new();
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private TlsTrust? trust;
+        private SmtpWire? wire;
+        private IPEndPoint? remote;
+        private IPEndPoint? local;
+
+        public SmtpDiagnosis(SmtpHandlerConfig config, ISmtpLog log, SmtpEnvelopeCheck? envelope, bool startTlsOverridden, CancellationToken cancellation)
+        {
+            this.config = config;
+            this.log = log;
+            this.envelope = envelope;
+            this.startTlsOverridden = startTlsOverridden;
+            this.cancellation = cancellation;
+            report = new SmtpConnectionReport
+            {
+                SmtpServer = config.SmtpServer,
+                Port = config.Port,
+                TlsMode = config.TlsMode,
+                UserName = config.UserName,
+            };
+        }
+
+        private string Endpoint => $"{config.SmtpServer}:{config.Port}";
+
+        private string TimeoutText => $"{SmtpWire.Seconds(config.Timeout)} s";
+
+        private SmtpWire Wire => wire ?? throw new InvalidOperationException("Not connected.");
+
+        public SmtpConnectionReport Run()
+        {
+            try
+            {
+                if (startTlsOverridden)
+                {
+                    Add(Findings.StartTlsOverridden(config.Port == SmtpHandlerConfig.ImplicitTlsPort));
+                }
+
+                if (config.IsPickup)
+                {
+                    throw Stop(Findings.PickupConfiguration(config.PickupDirectory));
+                }
+
+                // The trust decision sending uses; a certificate file that can't be read fails as InvalidCertificateFile,
+                // a finding like any other SmtpHandlerException.
+                trust = TlsTrust.Create(config);
+                var addresses = Resolve();
+                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
+                if (config.TlsMode == SmtpTlsMode.ImplicitTls)
+                {
+                    Handshake(implicitTls: true);
+                }
+
+                Greet();
+                var capabilities = Ehlo();
+                if (config.TlsMode == SmtpTlsMode.StartTls)
+                {
+                    capabilities = StartTls(capabilities);
+                }
+                else if (config.TlsMode == SmtpTlsMode.None)
+                {
+                    Plaintext(capabilities);
+                }
+
+                Authenticate(capabilities);
+                CheckEnvelope();
+                Quit();
+            }
+            catch (StopDiagnosis)
+            {
+                Quit();
+            }
+            catch (SmtpWireException ex)
+            {
+                WireFailed(ex);
+            }
+            catch (SmtpHandlerException ex)
+            {
+                Add(Findings.From(ex));
+            }
+            finally
+            {
+                wire?.Dispose();
+                report.Complete(clock.Elapsed, transcript);
+            }
+
+            return report;
+        }
+
+        /// <summary>Ends politely when the connection still works; never waits long for it.</summary>
+        private void Quit()
+        {
+            if (wire == null || wire.Broken || report.BannerCode == null)
+            {
+                return;
+            }
+
+            try
+            {
+                wire.Send("QUIT", "QUIT", limit: TimeSpan.FromTicks(Math.Min(config.Timeout.Ticks, TimeSpan.FromSeconds(5).Ticks)));
+            }
+            catch (SmtpWireException)
+            {
+                // The diagnosis is complete; how the server takes QUIT changes nothing.
+            }
+        }
+
+        private void WireFailed(SmtpWireException ex)
+        {
+            switch (ex.Failure)
+            {
+                case WireFailure.TimedOut:
+                    Add(Findings.ReplyTimedOut(Endpoint, ex.Step, TimeoutText));
+                    break;
+                case WireFailure.Closed:
+                    Add(Findings.ConnectionClosed(Endpoint, ex.Step, ex.Message, ex.Step == "greeting" && config.TlsMode != SmtpTlsMode.ImplicitTls));
+                    break;
+                default:
+                    var tlsBytes = Wire.FirstBytesText.Length > 0 && !char.IsLetterOrDigit(Wire.FirstBytesText[0]);
+                    Add(Findings.NotSmtp(Endpoint, ex.Step, ex.Message, tlsBytes && config.TlsMode != SmtpTlsMode.ImplicitTls));
+                    break;
+            }
+        }
+
+        private void Add(SmtpFinding finding)
+        {
+            report.FindingList.Add(finding);
+            log.Step($"{finding.Severity} {finding.Id}: {finding.Message}");
+        }
+
+        /// <summary>Records a finding that ends the diagnosis; the caller throws what this returns.</summary>
+        private StopDiagnosis Stop(SmtpFinding finding)
+        {
+            Add(finding);
+            return new StopDiagnosis();
+        }
+
+        private static void Observe(Task task) => task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+
+        private static Exception Innermost(Exception ex)
+        {
+            while (ex.InnerException != null)
+            {
+                ex = ex.InnerException;
+            }
+
+            return ex;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System;
+using System.Net;
+using MailKit.Security;
+
+namespace SmtpHandler
+{
+    /// <summary>Step 7: AUTH, under the policy sending follows (<see cref="AuthenticationPolicy"/>), with the mechanism sending would use.</summary>
+    internal sealed partial class SmtpDiagnosis
+    {
+        private void Authenticate(EhloCapabilities capabilities)
+        {
+            if (!config.HasCredential)
+            {
+                return;
+            }
+
+            if (AuthenticationPolicy.OnConnection(config, report.Encrypted, Endpoint) is { } plaintext)
+            {
+                Add(plaintext.ToFinding());
+                return;
+            }
+
+            if (config.TokenSource != null)
+            {
+                AuthenticateWithToken(capabilities, config.TokenSource);
+                return;
+            }
+
+            if (capabilities.AuthenticationMechanisms.Length == 0)
+            {
+                Add(Findings.AuthenticationNotOffered(Endpoint, config.UserName, !report.Encrypted && report.StartTlsOffered == true));
+                return;
+            }
+
+            var mechanism = SaslMechanismChoice.ForPassword(capabilities.AuthenticationMechanisms);
+            if (mechanism == null)
+            {
+                Add(Findings.NoUsableAuthenticationMechanism(Endpoint, capabilities.AuthenticationMechanisms));
+                return;
+            }
+
+            if (!report.Encrypted)
+            {
+                Add(Findings.AuthenticationInPlaintext(config.UserName));
+            }
+
+            var sasl = SaslMechanism.Create(mechanism, new NetworkCredential(config.UserName, config.Password))
+                ?? throw new InvalidOperationException($"MailKit has no {mechanism} implementation.");
+            Login(sasl, Findings.PasswordRefusedAdvice);
+        }
+
+        /// <summary>XOAUTH2 with a token fetched now, as sending does; no token is fetched when the server can't take it.</summary>
+        private void AuthenticateWithToken(EhloCapabilities capabilities, IOAuthTokenSource source)
+        {
+            if (AuthenticationPolicy.XOAuth2Offered(capabilities.AuthenticationMechanisms, Endpoint, config.SmtpServer) is { } notOffered)
+            {
+                Add(notOffered.ToFinding());
+                return;
+            }
+
+            OAuthToken token;
+            try
+            {
+                log.Step($"Getting an access token from {source.Description}");
+                token = source.GetToken(log, cancellation);
+            }
+            catch (SmtpHandlerException ex)
+            {
+                Add(Findings.From(ex));
+                return;
+            }
+
+            if (AuthenticationPolicy.TokenShape(token, source.Description, config.UserName) is { } badToken)
+            {
+                Add(badToken.ToFinding());
+                return;
+            }
+
+            report.TokenExpiresOn = token.ExpiresOn;
+            if (token.ExpiresOn is DateTimeOffset expires && expires < DateTimeOffset.UtcNow)
+            {
+                Add(Findings.AccessTokenExpired(source.Description, expires));
+            }
+
+            Login(new SaslMechanismOAuth2(config.UserName!, token.AccessToken), Findings.TokenRefusedAdvice);
+        }
+
+        /// <summary>Runs one SASL exchange and reports it; the client's lines appear in the transcript only as the mask.</summary>
+        private void Login(SaslMechanism sasl, string advice)
+        {
+            var mechanism = sasl.MechanismName;
+            report.AuthenticationMechanism = mechanism;
+            SmtpReply reply;
+            try
+            {
+                var command = $"AUTH {mechanism}";
+                var shown = command;
+                if (sasl.SupportsInitialResponse)
+                {
+                    var initial = sasl.Challenge(null, cancellation);
+                    command += " " + (initial.Length == 0 ? "=" : initial);
+                    shown += " " + SecretRedactor.Mask;
+                }
+
+                reply = Wire.Send("AUTH", command, shown);
+                for (var round = 0; reply.Code == 334 && round < 10; round++)
+                {
+                    var challenge = reply.Lines.Count > 0 ? reply.Lines[0].Trim() : string.Empty;
+                    reply = Wire.Send("AUTH", sasl.Challenge(challenge, cancellation) ?? string.Empty, SecretRedactor.Mask);
+                }
+            }
+            catch (SaslException ex)
+            {
+                var cancel = Wire.Send("AUTH", "*");
+                reply = new SmtpReply(cancel.Code, new[] { $"{cancel.Text} (the client gave up: {ex.Message})" });
+            }
+
+            report.AuthenticationReply = reply.ToString();
+            report.Authenticated = reply.Code == 235;
+            if (reply.Code != 235)
+            {
+                Add(Findings.AuthenticationFailed(Endpoint, config.UserName, mechanism, reply, advice));
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace SmtpHandler
+{
+    /// <summary>What kind of failure an <see cref="SmtpHandlerException"/> reports; the cmdlets map it to an ErrorCategory.</summary>
+    public enum SmtpFailureKind
+    {
+        InvalidArgument,
+        InvalidConfiguration,
+        ConnectionFailed,
+        Timeout,
+        TlsFailed,
+        CertificateUntrusted,
+        AuthenticationFailed,
+        SecurityPolicy,
+        ProtocolError,
+        ServerRejected,
+        ResourceUnavailable,
+    }
+}
