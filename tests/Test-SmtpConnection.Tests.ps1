@@ -404,7 +404,8 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
             Start-Sleep -Milliseconds 1500
             $elapsed = Measure-Command { $ps.Stop() }
             $elapsed.TotalSeconds | Should -BeLessThan 3
-            $async.IsCompleted | Should -BeTrue
+            # Stop() returns once the pipeline stopped; the async result is marked complete a moment later on its thread.
+            $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(1)) | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         }
         finally {
