@@ -59,10 +59,11 @@ namespace SmtpHandler.Commands
         [ValidateNotNull]
         public Uri? TokenEndpoint { get; set; }
 
-        private SmtpHandlerConfig WithOAuth(SmtpHandlerConfig config)
+        /// <summary>Sets the XOAUTH2 login of <paramref name="given"/> from the OAuth parameters, when a token source is given.</summary>
+        private void AddOAuth(ConfigParameters given, ProviderFiles files)
         {
             var clientCredentials = TenantId != null || ClientId != null || ClientSecret != null || OAuthCertificatePath != null || TokenEndpoint != null;
-            var sources = new[] { AccessToken != null, AccessTokenScript != null, clientCredentials }.Count(given => given);
+            var sources = new[] { AccessToken != null, AccessTokenScript != null, clientCredentials }.Count(isGiven => isGiven);
             if (sources == 0)
             {
                 if (OAuthUserName != null || OAuthScope != null || OAuthCertificatePassword != null)
@@ -73,7 +74,7 @@ namespace SmtpHandler.Commands
                         "OAuth needs a token source: -AccessToken, -AccessTokenScript, or -TenantId and -ClientId with -ClientSecret or -OAuthCertificatePath."));
                 }
 
-                return config;
+                return;
             }
 
             if (sources > 1)
@@ -86,7 +87,7 @@ namespace SmtpHandler.Commands
 
             try
             {
-                IOAuthTokenSource source = AccessToken != null
+                given.TokenSource = AccessToken != null
                     ? new StaticTokenSource(AccessToken)
                     : AccessTokenScript != null
                         ? TokenScript.Create(AccessTokenScript)
@@ -94,18 +95,17 @@ namespace SmtpHandler.Commands
                             TenantId,
                             ClientId!,
                             ClientSecret,
-                            OAuthCertificatePath == null ? null : ResolvePaths(OAuthCertificatePath).Single(),
+                            OAuthCertificatePath == null ? null : files.OneFileOrStop(OAuthCertificatePath, nameof(OAuthCertificatePath)),
                             OAuthCertificatePassword,
                             OAuthScope,
                             TokenEndpoint,
-                            config.TrustedCertificatePaths,
-                            config.Timeout);
-                return config with { UserName = OAuthUserName ?? config.UserName, TokenSource = source };
+                            given.TrustedCertificatePaths,
+                            given.Timeout);
+                given.OAuthUserName = OAuthUserName;
             }
             catch (SmtpHandlerException ex)
             {
                 ThrowSmtpError(ex);
-                throw;
             }
         }
 

@@ -1,6 +1,4 @@
 using System;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 
 namespace SmtpHandler.Commands
@@ -16,8 +14,8 @@ namespace SmtpHandler.Commands
         private const string LiteralPathSet = "LiteralPath";
 
         /// <summary>
-        /// Settings as a hashtable whose keys are this cmdlet's parameter names (case-insensitive), as the seed's
-        /// from_config. A parameter given as well wins over its key. Never a password: pass -Credential.
+        /// Settings as a hashtable whose keys are this cmdlet's parameter names (case-insensitive). A parameter
+        /// given as well wins over its key. Never a password: pass -Credential.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = HashtableSet)]
         [ValidateNotNull]
@@ -76,72 +74,17 @@ namespace SmtpHandler.Commands
                 ApplySettings();
             }
 
-            WriteObject(BuildConfig(config => WithOAuth(config) with
-            {
-                DefaultFrom = DefaultFrom,
-                RecipientsPerMessage = RecipientsPerMessage,
-                MaxMessagesPerConnection = MaxMessagesPerConnection,
-                ConnectionCount = ConnectionCount,
-                RetryCount = RetryCount,
-                RetryDelay = TimeSpan.FromSeconds(RetryDelay),
-                PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory),
-            }));
-        }
-
-        /// <summary>Sets this cmdlet's parameters from -FromHashtable or the file of -Path/-LiteralPath.</summary>
-        private void ApplySettings()
-        {
-            var binder = new ConfigSettingsBinder(this, nameof(FromHashtable), nameof(Path), nameof(LiteralPath));
-            if (FromHashtable != null)
-            {
-                binder.Apply(ConfigSettingsBinder.Read(FromHashtable), null);
-                return;
-            }
-
-            var file = SettingsFile();
-            object settings;
-            try
-            {
-                var script = file.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase)
-                    ? "Microsoft.PowerShell.Utility\\Import-PowerShellDataFile -LiteralPath $args[0]"
-                    : "Microsoft.PowerShell.Management\\Get-Content -LiteralPath $args[0] -Raw | Microsoft.PowerShell.Utility\\ConvertFrom-Json";
-                var read = InvokeCommand.InvokeScript(script, file);
-                settings = read.Count == 1 && read[0] != null ? read[0] : throw new InvalidDataException("it does not hold one object of settings.");
-            }
-            catch (Exception ex) when (ex is RuntimeException || ex is InvalidDataException || ex is IOException)
-            {
-                ThrowTerminatingError(ErrorRecords.Create("InvalidConfigurationFile", ErrorCategory.InvalidData, $"Cannot read the settings in '{file}': {ex.Message}", file, ex));
-                return;
-            }
-
-            binder.Apply(ConfigSettingsBinder.Read(settings), System.IO.Path.GetDirectoryName(file));
-        }
-
-        private string SettingsFile()
-        {
-            var given = Path ?? LiteralPath!;
-            var files = new System.Collections.Generic.List<string>();
-            try
-            {
-                files.AddRange(Path != null
-                    ? GetResolvedProviderPathFromPSPath(Path, out _)
-                    : new[] { SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath) });
-            }
-            catch (ItemNotFoundException)
-            {
-                // Reported below, as for a path that matches nothing.
-            }
-
-            if (files.Count != 1 || !File.Exists(files[0]))
-            {
-                ThrowTerminatingError(ErrorRecords.Create(
-                    "ConfigFileNotFound",
-                    ErrorCategory.ObjectNotFound,
-                    files.Count > 1 ? $"'{given}' matches {files.Count} files; give one settings file." : $"Cannot find the settings file '{given}'.",
-                    given));
-            }
-
-            return files[0];
+            var files = new ProviderFiles(this);
+            var given = GivenConnection(files);
+            given.DefaultFrom = DefaultFrom;
+            given.RecipientsPerMessage = RecipientsPerMessage;
+            given.MaxMessagesPerConnection = MaxMessagesPerConnection;
+            given.ConnectionCount = ConnectionCount;
+            given.RetryCount = RetryCount;
+            given.RetryDelay = TimeSpan.FromSeconds(RetryDelay);
+            AddOAuth(given, files);
+            given.PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory);
+            WriteObject(BuildConfig(given));
         }
     }
 }

@@ -85,12 +85,7 @@ namespace SmtpHandler.Commands
             }
             else
             {
-                // The plaintext-credential rule is part of the diagnosis (a finding, with the rest of the
-                // server still tested), so validation here must not stop at it; every other rule applies.
-                config = BuildConfig(c => c with { AllowUnencryptedAuthentication = true }) with
-                {
-                    AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
-                };
+                config = BuildConfig(GivenConnection(new ProviderFiles(this)), validate: built => built.ValidateForDiagnosis());
             }
 
             if (config.IsPickup)

@@ -11,7 +11,7 @@ using System.Security;
 namespace SmtpHandler.Commands
 {
     /// <summary>
-    /// The seed's from_config: sets a cmdlet's own parameters from keys named like them (case-insensitive), so a
+    /// -FromHashtable and -Path: sets a cmdlet's own parameters from keys named like them (case-insensitive), so a
     /// hashtable or a file builds exactly the configuration the same parameters would. Unknown keys, values of
     /// the wrong type and secrets are refused with an error naming the key; parameters given explicitly win.
     /// </summary>

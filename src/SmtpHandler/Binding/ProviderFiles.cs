@@ -8,20 +8,51 @@ using System.Management.Automation;
 
 namespace SmtpHandler.Commands
 {
-    /// <summary>Finds attachment files through the PowerShell provider, relative to the current location.</summary>
+    /// <summary>
+    /// Finds the files parameters name (attachments, inline images, certificates) through the PowerShell provider,
+    /// relative to the current location, as the engine only takes file-system paths.
+    /// </summary>
     internal sealed class ProviderFiles
     {
+        private readonly PSCmdlet cmdlet;
         private readonly PathIntrinsics paths;
 
-        public ProviderFiles(PathIntrinsics paths)
+        public ProviderFiles(PSCmdlet cmdlet)
         {
-            this.paths = paths;
+            this.cmdlet = cmdlet;
+            paths = cmdlet.SessionState.Path;
         }
 
         /// <summary>
-        /// A path through the PowerShell provider, relative to the current location: taken literally when a file
-        /// of that name exists (names may hold [ ]), else as a wildcard. Only file-system files qualify.
+        /// A certificate path (relative, PSDrive, wildcard) as file-system paths; one that matches nothing stops the
+        /// cmdlet, the message led by <paramref name="parameter"/> when one is given.
         /// </summary>
+        public IReadOnlyList<string> ResolveOrStop(string path, string? parameter)
+        {
+            try
+            {
+                return paths.GetResolvedProviderPathFromPSPath(path, out _);
+            }
+            catch (ItemNotFoundException ex)
+            {
+                var prefix = parameter == null ? string.Empty : parameter + ": ";
+                cmdlet.ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, $"{prefix}Cannot find the file '{path}'.", path, ex));
+                throw;
+            }
+        }
+
+        /// <summary>A certificate or key path that must name exactly one file; anything else stops the cmdlet.</summary>
+        public string OneFileOrStop(string path, string parameter)
+        {
+            var found = ResolveOrStop(path, parameter);
+            if (found.Count != 1)
+            {
+                cmdlet.ThrowTerminatingError(ErrorRecords.Create("InvalidCertificateFile", ErrorCategory.InvalidArgument, $"{parameter}: '{path}' matches {found.Count} files; give exactly one.", path));
+            }
+
+            return found[0];
+        }
+
         /// <summary>-InlineImage @{ id = path }: each path one file; each id usable as a Content-ID.</summary>
         public IReadOnlyList<SmtpAttachment> InlineImages(IDictionary? inlineImage)
         {

@@ -1,99 +1,11 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Management.Automation;
 using System.Linq;
-using System.Text;
+using System.Management.Automation;
 
 namespace SmtpHandler.Commands
 {
-    /// <summary>Which header recipients from the pipeline land in.</summary>
-    public enum PipelineRecipientHeader
-    {
-        To,
-        Cc,
-        Bcc,
-    }
-
-    /// <summary>The message parts given once, on the command line, for every message of one call.</summary>
-    internal sealed class MessageParameters
-    {
-        public string? From { get; set; }
-
-        public string? Sender { get; set; }
-
-        public IReadOnlyList<string> To { get; set; } = Array.Empty<string>();
-
-        public IReadOnlyList<string> Cc { get; set; } = Array.Empty<string>();
-
-        public IReadOnlyList<string> Bcc { get; set; } = Array.Empty<string>();
-
-        public IReadOnlyList<string> ReplyTo { get; set; } = Array.Empty<string>();
-
-        public string? Subject { get; set; }
-
-        public string? Body { get; set; }
-
-        public string? HtmlBody { get; set; }
-
-        /// <summary>-BodyAsHtml: -Body is HTML (Send-MailMessage's meaning).</summary>
-        public bool BodyAsHtml { get; set; }
-
-        public IReadOnlyList<string> Attachments { get; set; } = Array.Empty<string>();
-
-        public IReadOnlyList<SmtpAttachment> InlineImages { get; set; } = Array.Empty<SmtpAttachment>();
-
-        public SmtpMessagePriority Priority { get; set; }
-
-        public SmtpDeliveryNotification DeliveryNotification { get; set; }
-
-        public IDictionary<string, string> Headers { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-
-        public Encoding? Encoding { get; set; }
-
-        public string? MessageId { get; set; }
-
-        public PipelineRecipientHeader PipelineHeader { get; set; }
-
-        /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
-        public PlaceholderTemplate Template(string text)
-        {
-            if (!templates.TryGetValue(text, out var template))
-            {
-                template = PlaceholderTemplate.Parse(text);
-                templates[text] = template;
-            }
-
-            return template;
-        }
-
-        private readonly Dictionary<string, PlaceholderTemplate> templates = new(StringComparer.Ordinal);
-    }
-
-    /// <summary>What one pipeline item brings to its own message in -Individual mode.</summary>
-    internal sealed class ItemParts
-    {
-        public ItemParts(PipelineItem item)
-        {
-            Item = item;
-        }
-
-        public PipelineItem Item { get; }
-
-        /// <summary>Recipients of this item: what it carried, or what a -To script block gave.</summary>
-        public IReadOnlyList<string> Addresses { get; set; } = Array.Empty<string>();
-
-        /// <summary>Values bound from the item (its property of that name, or a script block): used as they are.</summary>
-        public string? Subject { get; set; }
-
-        public string? Body { get; set; }
-
-        public string? HtmlBody { get; set; }
-
-        /// <summary>Full paths of files this item brings (a piped file, or -Attachments bound from the item).</summary>
-        public IReadOnlyList<string> Files { get; set; } = Array.Empty<string>();
-    }
-
     /// <summary>Maps Send-SmtpMessage's parameters (and pipeline items) to the engine's message model.</summary>
     internal static class MessageComposer
     {
