@@ -235,11 +235,18 @@ function Invoke-PesterSuites {
     [ordered]@{ Passed = [int]$summary.Passed; Failed = [int]$summary.Failed; Skipped = [int]$summary.Skipped }
 }
 
+function Build-TestSupport {
+    # The test SMTP server both test frameworks use; the Pester files load it from here (tests/TestSmtpServer.ps1).
+    Invoke-Native dotnet @('build', (Join-Path $Root 'tests/SmtpHandler.Testing/SmtpHandler.Testing.csproj'), '-c', $Configuration,
+        '-o', (Join-Path $Artifacts 'testing'), '--nologo', '-v', 'quiet')
+}
+
 function Invoke-Test {
     Use-ModuleBuild
     $pester = Get-PesterModulePath
     $suites = @()
     if (-not $SkipXunit) { $suites += Invoke-XunitSuites }
+    Build-TestSupport
     $suites += Invoke-PesterSuites -PesterModule $pester
     $passed = ($suites | ForEach-Object { $_.Passed } | Measure-Object -Sum).Sum
     $failed = ($suites | ForEach-Object { $_.Failed } | Measure-Object -Sum).Sum

@@ -133,9 +133,7 @@ Describe '10,000 messages through Postfix with -MaxMessagesPerConnection 100' {
 
 Describe 'Secrets never reach any output' {
     BeforeAll {
-        if (-not ('SmtpHandler.Tests.ScriptedSmtpServer' -as [type])) {
-            Add-Type -Path (Join-Path $PSScriptRoot 'SmtpHandler.Engine.Tests/ScriptedSmtpServer.cs'), (Join-Path $PSScriptRoot 'SmtpHandler.Engine.Tests/TestTokenEndpoint.cs')
-        }
+        . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
         $script:Certs = New-TestCertificateSet -Directory (Join-Path ([System.IO.Path]::GetTempPath()) "smtphandler-battery-$([guid]::NewGuid().ToString('N').Substring(0, 8))")
         $script:Password = 'Battery-Pa55-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
         $script:WrongPassword = 'Wrong-Pa55-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
@@ -146,7 +144,7 @@ Describe 'Secrets never reach any output' {
         $script:Smtp4dev = Start-Smtp4dev -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey `
             -AuthenticationRequired -CheckCredentials -User "alice=$Password" -AuthTypes PLAIN
         $serverCert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($Certs.ServerPfx)
-        $script:OAuthServer = [SmtpHandler.Tests.ScriptedSmtpServer]::new($serverCert, $OAuthUser, [string[]]@($Token))
+        $script:OAuthServer = Start-XOAuth2TestServer -Certificate $serverCert -User $OAuthUser -Token $Token
         $script:Pickup = Join-Path $Certs.Directory 'pickup'
         $null = New-Item -ItemType Directory -Path $Pickup
     }
@@ -248,7 +246,7 @@ $oauth = @{ SmtpServer = '127.0.0.1'; Port = [int]$env:BATTERY_OAUTH_PORT; UseTl
         $text | Should -Match 'UnencryptedAuthenticationRefused'
         $text | Should -Match 'What if:'
         @(Get-Smtp4devMessage -Server $Smtp4dev).Count | Should -Be 2
-        $OAuthServer.SuccessfulLogins | Should -BeGreaterOrEqual 2
+        @($OAuthServer.Logins | Where-Object Succeeded).Count | Should -BeGreaterOrEqual 2
         @(Get-ChildItem $Pickup -Filter *.eml).Count | Should -Be 1
 
         $forms = foreach ($secret in $Password, $WrongPassword, $Token, $WrongToken) {
@@ -256,7 +254,7 @@ $oauth = @{ SmtpServer = '127.0.0.1'; Port = [int]$env:BATTERY_OAUTH_PORT; UseTl
             ConvertTo-Base64 $secret
         }
         $forms += foreach ($p in $Password, $WrongPassword) { ConvertTo-Base64 "`0alice`0$p"; ConvertTo-Base64 "alice`0alice`0$p" }
-        $forms += foreach ($t in $Token, $WrongToken) { ConvertTo-Base64 $OAuthServer.ExpectedInitialResponse($t) }
+        $forms += foreach ($t in $Token, $WrongToken) { ConvertTo-Base64 ([SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($OAuthUser, $t)) }
         foreach ($form in $forms) {
             $text.Contains($form) | Should -BeFalse -Because "a secret (starting '$($form.Substring(0, 6))') must not reach any stream"
             $pickupText.Contains($form) | Should -BeFalse -Because 'a secret must not reach a pickup file'
@@ -266,15 +264,13 @@ $oauth = @{ SmtpServer = '127.0.0.1'; Port = [int]$env:BATTERY_OAUTH_PORT; UseTl
 
 Describe 'No parameter switches certificate checks off' {
     BeforeAll {
-        if (-not ('SmtpHandlerTests.MiniSmtpServer' -as [type])) {
-            Add-Type -Path (Join-Path $PSScriptRoot 'MiniSmtpServer.cs')
-        }
+        . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
         $script:Certs = New-TestCertificateSet -Directory (Join-Path ([System.IO.Path]::GetTempPath()) "smtphandler-battery-$([guid]::NewGuid().ToString('N').Substring(0, 8))")
         # A self-signed certificate for localhost: well formed, but nobody trusts it.
         $pem = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile($Certs.SelfSignedPem, $Certs.SelfSignedKey)
         $untrusted = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($pem.Export('Pfx'), $null)
-        $script:ImplicitServer = [SmtpHandlerTests.MiniSmtpServer]::new('220 untrusted.test ESMTP', $false, $untrusted, $true, 'nobody')
-        $script:StartTlsServer = [SmtpHandlerTests.MiniSmtpServer]::new('220 untrusted.test ESMTP', $false, $untrusted, $false, 'nobody')
+        $script:ImplicitServer = Start-TestSmtpServer -Greeting '220 untrusted.test ESMTP' -Certificate $untrusted -ImplicitTls
+        $script:StartTlsServer = Start-TestSmtpServer -Greeting '220 untrusted.test ESMTP' -Certificate $untrusted
         $script:Common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
     }
 
@@ -343,9 +339,9 @@ Describe 'No parameter switches certificate checks off' {
             }
         }
         $tried | Should -BeGreaterOrEqual 14
-        $ImplicitServer.DataCommands + $StartTlsServer.DataCommands | Should -Be 0
+        $ImplicitServer.CountCommands('DATA') + $StartTlsServer.CountCommands('DATA') | Should -Be 0
         @($ImplicitServer.Commands) | Should -BeNullOrEmpty
-        @($StartTlsServer.Commands | Where-Object { $_ -notmatch '^(EHLO|STARTTLS)' }) | Should -BeNullOrEmpty
+        @($StartTlsServer.Commands.Line | Where-Object { $_ -notmatch '^(EHLO|STARTTLS)' }) | Should -BeNullOrEmpty
     }
 }
 

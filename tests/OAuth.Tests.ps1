@@ -1,19 +1,17 @@
-# OAuth 2.0 (SASL XOAUTH2) through the cmdlets: a scripted SMTP server that checks the exact XOAUTH2 initial
-# response and a local HTTPS token endpoint (both C# test servers, compiled here with Add-Type), TLS certificates
+# OAuth 2.0 (SASL XOAUTH2) through the cmdlets: the test SMTP server checking the exact XOAUTH2 initial
+# response and a local HTTPS token endpoint (both from tests/SmtpHandler.Testing, see TestSmtpServer.ps1), TLS certificates
 # made at run time and trusted through the module's own -TrustedCertificatePath.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
-    if (-not ('SmtpHandler.Tests.ScriptedSmtpServer' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'SmtpHandler.Engine.Tests/ScriptedSmtpServer.cs'), (Join-Path $PSScriptRoot 'SmtpHandler.Engine.Tests/TestTokenEndpoint.cs')
-    }
+    . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
 
     $script:Certs = New-TestCertificateSet -Directory (Join-Path ([IO.Path]::GetTempPath()) "smtphandler-oauth-$([guid]::NewGuid().ToString('N'))")
     $script:ServerCert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($Certs.ServerPfx)
     $script:User = 'reports@contoso.test'
 
     function New-ScriptedServer([string[]] $Token = @()) {
-        [SmtpHandler.Tests.ScriptedSmtpServer]::new($ServerCert, $User, [string[]]$Token)
+        Start-XOAuth2TestServer -Certificate $ServerCert -User $User -Token $Token
     }
 
     function New-OAuthConfig {
@@ -31,7 +29,7 @@ BeforeAll {
     }
 
     function Get-Base64InitialResponse($Server, [string] $Token) {
-        [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Server.ExpectedInitialResponse($Token)))
+        [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($User, $Token)))
     }
 
     function Assert-NoSecret {
@@ -55,8 +53,8 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
             $config = New-OAuthConfig -Server $server -Extra @{ AccessToken = (ConvertTo-Secure $token) }
             $result = Send-SmtpMessage -Config $config -To 'ann@example.test' -Subject 'Static token' -Body 'x'
             $result.Status | Should -Be 'Sent'
-            @($server.InitialResponses) | Should -Be @("user=$User$([char]1)auth=Bearer $token$([char]1)$([char]1)")
-            $server.SuccessfulLogins | Should -Be 1
+            @($server.Logins.Response) | Should -Be @("user=$User$([char]1)auth=Bearer $token$([char]1)$([char]1)")
+            @($server.Logins | Where-Object Succeeded).Count | Should -Be 1
         }
         finally { $server.Dispose() }
     }
@@ -69,7 +67,7 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
             $state.Threads.Add([Environment]::CurrentManagedThreadId)
             $token = "script-token-$($state.Calls)-" + [guid]::NewGuid().ToString('N')
             $state.Tokens.Add($token)
-            $null = $server.AcceptedTokens.TryAdd($token, 0)
+            $null = $server.Options.AcceptedTokens.TryAdd($token, 0)
             ConvertTo-SecureString $token -AsPlainText -Force
         }.GetNewClosure()
         try {
@@ -79,10 +77,10 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
                 Send-SmtpMessage -Config $config -Subject 'Token script' -Body 'x' -RecipientsPerMessage 1
             $result.Status | Should -Be 'Sent'
             $result.Transactions | Should -Be 5
-            $server.Messages | Should -Be 5
+            $server.Delivered.Count | Should -Be 5
             $server.Connections | Should -Be 3
             $state.Calls | Should -Be 3
-            @($server.InitialResponses) | Should -Be @($state.Tokens | ForEach-Object { $server.ExpectedInitialResponse($_) })
+            @($server.Logins.Response) | Should -Be @($state.Tokens | ForEach-Object { [SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($User, $_) })
             $state.Threads | Select-Object -Unique | Should -Be ([Environment]::CurrentManagedThreadId)
         }
         finally { $server.Dispose() }
@@ -95,14 +93,14 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
             $state.Calls++
             $state.Threads.Add([Environment]::CurrentManagedThreadId)
             $token = "parallel-token-$($state.Calls)-" + [guid]::NewGuid().ToString('N')
-            $null = $server.AcceptedTokens.TryAdd($token, 0)
+            $null = $server.Options.AcceptedTokens.TryAdd($token, 0)
             ConvertTo-SecureString $token -AsPlainText -Force
         }.GetNewClosure()
         try {
             $config = New-OAuthConfig -Server $server -Extra @{ AccessTokenScript = $script }
             $results = 1..9 | ForEach-Object { "p$_@example.test" } | Send-SmtpMessage -Config $config -Individual -Subject 'Parallel token' -Body 'x' -ConnectionCount 3
             ($results.Status | Sort-Object -Unique) | Should -Be 'Sent'
-            $server.Messages | Should -Be 9
+            $server.Delivered.Count | Should -Be 9
             $server.Connections | Should -Be 3
             $state.Calls | Should -Be 3
             $state.Threads | Select-Object -Unique | Should -Be ([Environment]::CurrentManagedThreadId)
@@ -138,7 +136,7 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
             $result.FailureKind | Should -Be 'AuthenticationFailed'
             $errors[0].Exception.Message | Should -Match '535'
             $errors[0].Exception.Message | Should -Match 'Authentication unsuccessful'
-            $server.Messages | Should -Be 0
+            $server.Delivered.Count | Should -Be 0
         }
         finally { $server.Dispose() }
     }
@@ -160,14 +158,14 @@ Describe 'XOAUTH2 login with a ready token and a token script' {
                 $null = Send-SmtpMessage -Config $config -To 'ann@example.test' -Subject 'x' -Body 'x' -ErrorVariable errors -ErrorAction SilentlyContinue
                 $errors[0].FullyQualifiedErrorId | Should -BeLike "$($case.Id)*"
             }
-            $server.InitialResponses.Count | Should -Be 0
+            $server.Logins.Count | Should -Be 0
         }
         finally { $server.Dispose() }
     }
 
     It 'says so when the server does not offer XOAUTH2' {
         $server = New-ScriptedServer -Token 't'
-        $server.AuthMechanisms = 'PLAIN LOGIN'
+        $server.Options.AuthMechanisms = 'PLAIN LOGIN'
         try {
             $report = Test-SmtpConnection -Config (New-OAuthConfig -Server $server -Extra @{ AccessToken = (ConvertTo-Secure 't') })
             $report.ErrorId | Should -Be 'XOAuth2NotOffered'
@@ -203,10 +201,10 @@ Describe 'OAuth configuration rules' {
 
 Describe 'Microsoft Entra ID client credentials against a local HTTPS token endpoint' {
     BeforeEach {
-        $script:Endpoint = [SmtpHandler.Tests.TestTokenEndpoint]::new($ServerCert)
+        $script:Endpoint = [SmtpHandler.Testing.TestTokenEndpoint]::new($ServerCert)
         $script:Smtp = New-ScriptedServer
         # Every token the endpoint issues is one the SMTP server accepts.
-        $Endpoint.TokenSink = $Smtp.AcceptedTokens
+        $Endpoint.TokenSink = $Smtp.Options.AcceptedTokens
     }
 
     AfterEach {
@@ -227,7 +225,7 @@ Describe 'Microsoft Entra ID client credentials against a local HTTPS token endp
         $form['scope'] | Should -Be 'https://outlook.office365.com/.default'
         $form['client_secret'] | Should -Be $secret
         $token = @($Endpoint.IssuedTokens)[0]
-        @($Smtp.InitialResponses) | Should -Be @($Smtp.ExpectedInitialResponse($token), $Smtp.ExpectedInitialResponse($token))
+        @($Smtp.Logins.Response) | Should -Be @([SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($User, $token), [SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($User, $token))
     }
 
     It 'signs a client assertion with the -OAuthCertificatePath certificate (RS256, x5t), verifiable with its public key' {
@@ -257,7 +255,7 @@ Describe 'Microsoft Entra ID client credentials against a local HTTPS token endp
     }
 
     It 'turns an endpoint refusal into a TokenEndpointRefused error with the endpoint''s error code and text' {
-        $Endpoint.Refusal = [SmtpHandler.Tests.TestTokenEndpoint]::Error(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.')
+        $Endpoint.Refusal = [SmtpHandler.Testing.TestTokenEndpoint]::Error(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.')
         $config = New-OAuthConfig -Server $Smtp -Extra @{ TenantId = 'contoso.test'; ClientId = 'app-id-3'; ClientSecret = (ConvertTo-Secure 'bad'); TokenEndpoint = $Endpoint.Url }
         $result = Send-SmtpMessage -Config $config -To 'ann@example.test' -Subject 'Refused' -Body 'x' -ErrorVariable errors -ErrorAction SilentlyContinue
         $result.Status | Should -Be 'Failed'
@@ -265,13 +263,13 @@ Describe 'Microsoft Entra ID client credentials against a local HTTPS token endp
         $errors[0].Exception.Message | Should -Match 'invalid_client: AADSTS7000215: Invalid client secret provided\.'
         $report = Test-SmtpConnection -Config $config
         $report.ErrorId | Should -Be 'TokenEndpointRefused'
-        $Smtp.InitialResponses.Count | Should -Be 0
+        $Smtp.Logins.Count | Should -Be 0
     }
 
     It 'lets no token, secret or assertion reach any output stream, result, verbose text or error' {
         $secret = 'leak-check-secret-' + [guid]::NewGuid().ToString('N')
         $ready = 'leak-check-ready-' + [guid]::NewGuid().ToString('N')
-        $null = $Smtp.AcceptedTokens.TryAdd($ready, 0)
+        $null = $Smtp.Options.AcceptedTokens.TryAdd($ready, 0)
         $captured = & {
             $ErrorActionPreference = 'Continue'
             $readyToken = $ready
@@ -294,7 +292,7 @@ Describe 'Microsoft Entra ID client credentials against a local HTTPS token endp
         $secrets = @($secret, $ready, "$ready-wrong") + @($Endpoint.IssuedTokens) + @($Endpoint.Requests | ForEach-Object { $_['client_assertion'] })
         $secrets += @($Endpoint.IssuedTokens) + $ready | ForEach-Object { Get-Base64InitialResponse $Smtp $_ }
         $Endpoint.Requests.Count | Should -Be 2
-        $Smtp.SuccessfulLogins | Should -BeGreaterOrEqual 8
+        @($Smtp.Logins | Where-Object Succeeded).Count | Should -BeGreaterOrEqual 8
         Assert-NoSecret -Text $captured -Secret $secrets
     }
 }

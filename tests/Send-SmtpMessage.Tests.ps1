@@ -1,6 +1,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    . (Join-Path $PSScriptRoot 'ScriptedSmtpServer.ps1')
+    . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
     . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
     # One server for everything: STARTTLS and login are offered, neither is required.
     $script:Certificates = New-TestCertificateSet -Directory (Join-Path $TestDrive 'certs')
@@ -366,7 +366,8 @@ Describe 'Content' {
 }
 
 Describe 'Servers without SMTPUTF8, and a 200 MB attachment' {
-    BeforeAll { $script:Scripted = Start-ScriptedSmtpServer -Extension '8BITMIME', 'PIPELINING' }
+    # Like the old sink: refuses recipients starting with "reject", keeps no message bytes (the 200 MB one below).
+    BeforeAll { $script:Scripted = Start-TestSmtpServer -Extension '8BITMIME', 'PIPELINING' -RejectRecipient '^reject' -DiscardData }
     AfterAll { $Scripted.Dispose() }
 
     It 'reports an internationalised address the server can''t take as an error, and sends to the rest' {
@@ -379,7 +380,7 @@ Describe 'Servers without SMTPUTF8, and a 200 MB attachment' {
         $problems[0].TargetObject | Should -Be 'jörg@example.test'
         $problems[0].Exception.Message | Should -Match 'SMTPUTF8'
         # Without SMTPUTF8 the IDN domain travels as punycode.
-        $Scripted.Commands | Should -Contain 'RCPT TO:<bob@xn--bcher-kva.example>'
+        $Scripted.Commands.Line | Should -Contain 'RCPT TO:<bob@xn--bcher-kva.example>'
     }
 
     It 'reports a rejected recipient as a non-terminating RecipientRejected error with the address as target' {
@@ -393,11 +394,11 @@ Describe 'Servers without SMTPUTF8, and a 200 MB attachment' {
     }
 
     It 'asks for delivery status notifications with -DeliveryNotificationOption when the server offers DSN' {
-        $dsn = Start-ScriptedSmtpServer -Extension 'DSN', '8BITMIME'
+        $dsn = Start-TestSmtpServer -Extension 'DSN', '8BITMIME'
         try {
             $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $dsn.Port -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -DeliveryNotificationOption OnFailure, Delay
             $result.Status | Should -Be 'Sent'
-            $rcpt = @($dsn.Commands | Where-Object { $_ -like 'RCPT TO:<ann@example.test>*' })
+            $rcpt = @($dsn.Commands.Line | Where-Object { $_ -like 'RCPT TO:<ann@example.test>*' })
             $rcpt[0] | Should -Match 'NOTIFY=(FAILURE,DELAY|DELAY,FAILURE)'
         }
         finally { $dsn.Dispose() }
@@ -421,7 +422,7 @@ Import-Module '$ModulePath'
         $run.ExitCode | Should -Be 0 -Because $run.Error
         $status, $before, $peak = ($run.Output.Trim() -split "`n")[-1].Trim() -split ' '
         $status | Should -Be 'Sent'
-        $Scripted.DataBytes | Should -BeGreaterThan (200MB * 4 / 3)
+        ($Scripted.Delivered | Measure-Object Size -Sum).Sum | Should -BeGreaterThan (200MB * 4 / 3)
         Write-Host ("    200 MB attachment: working set {0:N0} MB before, peak {1:N0} MB" -f ([long]$before / 1MB), ([long]$peak / 1MB))
         ([long]$peak - [long]$before) | Should -BeLessThan 100MB
         [long]$peak | Should -BeLessThan 400MB
@@ -742,12 +743,12 @@ Describe 'Credentials and STARTTLS' {
     }
 
     It 'takes -UseSsl as required STARTTLS: a server without it gets nothing in plaintext' {
-        $plain = Start-ScriptedSmtpServer -Extension '8BITMIME'
+        $plain = Start-TestSmtpServer -Extension '8BITMIME'
         try { $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $plain.Port -UseSsl -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -ErrorVariable problems -ErrorAction SilentlyContinue }
         finally { $plain.Dispose() }
         $result.Status | Should -Be 'Failed'
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'StartTlsNotOffered,*'
-        $plain.Commands | Should -Not -Contain 'DATA'
-        @($plain.Commands | Where-Object { $_ -like 'MAIL FROM*' }).Count | Should -Be 0
+        $plain.Commands.Line | Should -Not -Contain 'DATA'
+        $plain.CountCommands('MAIL FROM') | Should -Be 0
     }
 }

@@ -1,14 +1,12 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
-    if (-not ('SmtpHandlerTests.MiniSmtpServer' -as [type])) {
-        Add-Type -Path (Join-Path $PSScriptRoot 'MiniSmtpServer.cs')
-    }
+    . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
 
-    function Start-MiniSmtpServer {
-        # A small scripted server (tests/MiniSmtpServer.cs) in this process, on a free loopback port.
+    function Start-ScriptedServer {
+        # The test SMTP server (tests/TestSmtpServer.ps1) with a full EHLO, refusing recipients that start with -RejectPrefix.
         param(
-            [string] $Greeting = '220 scripted.test ESMTP ready',
+            [string] $Greeting,
             [switch] $Silent,
             [string] $CertificatePath,
             [string] $KeyPath,
@@ -21,7 +19,8 @@ BeforeAll {
             # A certificate whose key came from PEM is re-read from PKCS#12 so that every platform's TLS can use the key.
             $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($pem.Export('Pfx'), $null)
         }
-        [SmtpHandlerTests.MiniSmtpServer]::new($Greeting, $Silent.IsPresent, $certificate, $ImplicitTls.IsPresent, $RejectPrefix)
+        Start-TestSmtpServer -Greeting $Greeting -Silent:$Silent -Certificate $certificate -ImplicitTls:$ImplicitTls -RejectRecipient "^$([regex]::Escape($RejectPrefix))" `
+            -Extension 'PIPELINING', 'SIZE 10240000', '8BITMIME', 'ENHANCEDSTATUSCODES', 'DSN', 'SMTPUTF8', 'CHUNKING'
     }
 
     function Get-FindingId($Report) { @($Report.Findings | ForEach-Object Id) }
@@ -296,7 +295,7 @@ Describe 'Test-SmtpConnection against smtp4dev with implicit TLS' {
 
 Describe 'Test-SmtpConnection certificate verdicts' {
     It 'finds a certificate issued to another name' {
-        $server = Start-MiniSmtpServer -CertificatePath $Certs.WrongNamePem -KeyPath $Certs.WrongNameKey -ImplicitTls
+        $server = Start-ScriptedServer -CertificatePath $Certs.WrongNamePem -KeyPath $Certs.WrongNameKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeFalse
@@ -309,7 +308,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
     }
 
     It 'finds an expired certificate' {
-        $server = Start-MiniSmtpServer -CertificatePath $Certs.ExpiredPem -KeyPath $Certs.ExpiredKey -ImplicitTls
+        $server = Start-ScriptedServer -CertificatePath $Certs.ExpiredPem -KeyPath $Certs.ExpiredKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeFalse
@@ -319,7 +318,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
     }
 
     It 'warns about a certificate that expires within 30 days, and still succeeds' {
-        $server = Start-MiniSmtpServer -CertificatePath $Certs.ExpiringPem -KeyPath $Certs.ExpiringKey -ImplicitTls
+        $server = Start-ScriptedServer -CertificatePath $Certs.ExpiringPem -KeyPath $Certs.ExpiringKey -ImplicitTls
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Timeout 10
         $report.Success | Should -BeTrue
@@ -332,7 +331,7 @@ Describe 'Test-SmtpConnection certificate verdicts' {
 
 Describe 'Test-SmtpConnection with -From and -To against a server that refuses one recipient' {
     It 'reports the accepted and the refused recipient, and the server received no DATA' {
-        $server = Start-MiniSmtpServer -RejectPrefix 'nobody'
+        $server = Start-ScriptedServer -RejectPrefix 'nobody'
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -From 'reports@example.test' -To 'ann@example.test', 'nobody@example.test' -Timeout 10
         $report.Success | Should -BeFalse
@@ -349,8 +348,8 @@ Describe 'Test-SmtpConnection with -From and -To against a server that refuses o
         $report.Dsn | Should -BeTrue
         $report.EnhancedStatusCodes | Should -BeTrue
         $report.MaxMessageSize | Should -Be 10240000
-        $server.DataCommands | Should -Be 0
-        @($server.Commands) | Should -Contain 'RSET'
+        $server.CountCommands('DATA') | Should -Be 0
+        @($server.Commands.Line) | Should -Contain 'RSET'
     }
 
     It 'refuses an invalid address before connecting, naming the parameter' {
@@ -374,7 +373,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'reports a server that accepts TCP but never speaks, and -Quiet gives $false' {
-        $server = Start-MiniSmtpServer -Silent
+        $server = Start-ScriptedServer -Silent
         $script:Scripted += $server
         $elapsed = Measure-Command { $script:report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -Timeout 2 }
         $report.Elapsed.TotalSeconds | Should -BeLessThan 2.5
@@ -386,7 +385,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'reports a 4xx greeting as a temporary refusal' {
-        $server = Start-MiniSmtpServer -Greeting '421 4.3.2 Too busy, try later'
+        $server = Start-ScriptedServer -Greeting '421 4.3.2 Too busy, try later'
         $script:Scripted += $server
         $report = Test-SmtpConnection -SmtpServer 127.0.0.1 -Port $server.Port -Timeout 5
         $report.Success | Should -BeFalse
@@ -396,7 +395,7 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
     }
 
     It 'stops at once when the pipeline is stopped (Ctrl+C)' {
-        $server = Start-MiniSmtpServer -Silent
+        $server = Start-ScriptedServer -Silent
         $script:Scripted += $server
         $ps = [powershell]::Create()
         try {
@@ -405,7 +404,8 @@ Describe 'Test-SmtpConnection failures end within -Timeout' {
             Start-Sleep -Milliseconds 1500
             $elapsed = Measure-Command { $ps.Stop() }
             $elapsed.TotalSeconds | Should -BeLessThan 3
-            $async.IsCompleted | Should -BeTrue
+            # Stop() returns once the pipeline stopped; the async result is marked complete a moment later on its thread.
+            $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(1)) | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         }
         finally {

@@ -197,20 +197,15 @@ Describe 'Implicit TLS by -UseTls on another port, with a pinned self-signed cer
 Describe 'Wrong-name and expired server certificates' {
     BeforeEach { foreach ($name in 'WrongName', 'Expired') { Clear-Smtp4dev $Servers[$name] } }
 
-    It 'refuses a certificate issued to another name, even from the trusted CA, and says to connect by its name' {
-        $probe = Send-Probe (New-TlsConfig WrongName @{ UseTls = $true; TrustedCertificatePath = $Certs.CaPem })
+    It 'refuses a certificate <Because>, even from the trusted CA, and says <Said>' -ForEach @(
+        @{ Because = 'issued to another name'; Server = 'WrongName'; Said = 'to connect by its name'
+            Patterns = 'name mismatch', 'wrong\.example\.test', 'Connect with a name the certificate was issued to' }
+        @{ Because = 'that expired'; Server = 'Expired'; Said = 'it expired'; Patterns = @('expired on \d{4}-\d\d-\d\d') }
+    ) {
+        $probe = Send-Probe (New-TlsConfig $Server @{ UseTls = $true; TrustedCertificatePath = $Certs.CaPem })
         $probe.Result.ErrorId | Should -Be 'CertificateUntrusted'
-        $probe.Result.Error | Should -Match 'name mismatch'
-        $probe.Result.Error | Should -Match 'wrong\.example\.test'
-        $probe.Result.Error | Should -Match 'Connect with a name the certificate was issued to'
-        Assert-NothingArrived $Servers.WrongName
-    }
-
-    It 'refuses an expired certificate, even from the trusted CA, and says it expired' {
-        $probe = Send-Probe (New-TlsConfig Expired @{ UseTls = $true; TrustedCertificatePath = $Certs.CaPem })
-        $probe.Result.ErrorId | Should -Be 'CertificateUntrusted'
-        $probe.Result.Error | Should -Match 'expired on \d{4}-\d\d-\d\d'
-        Assert-NothingArrived $Servers.Expired
+        foreach ($pattern in $Patterns) { $probe.Result.Error | Should -Match $pattern }
+        Assert-NothingArrived $Servers[$Server]
     }
 }
 

@@ -7,17 +7,17 @@ using Xunit;
 
 namespace SmtpHandler.Tests
 {
-    /// <summary>What the reliability and security battery shares: configs, messages, sending, and the accounting rule.</summary>
+    /// <summary>What the delivery tests and the reliability and security battery share: configs, messages, sending, and the accounting rule.</summary>
     internal static class Battery
     {
         public const string Sender = "reports@example.test";
 
-        public static SmtpHandlerConfig Config(int port, int retryCount = 2, int timeoutSeconds = 10, int recipientsPerMessage = 0, int maxMessagesPerConnection = 0) => new SmtpHandlerConfig
+        public static SmtpHandlerConfig Config(int port, int retryCount = 2, int timeoutSeconds = 10, int recipientsPerMessage = 0, int maxMessagesPerConnection = 0, int retryDelayMs = 10) => new SmtpHandlerConfig
         {
             SmtpServer = "127.0.0.1",
             Port = port,
             RetryCount = retryCount,
-            RetryDelay = TimeSpan.FromMilliseconds(10),
+            RetryDelay = TimeSpan.FromMilliseconds(retryDelayMs),
             Timeout = TimeSpan.FromSeconds(timeoutSeconds),
             RecipientsPerMessage = recipientsPerMessage,
             MaxMessagesPerConnection = maxMessagesPerConnection,
@@ -79,7 +79,7 @@ namespace SmtpHandler.Tests
         /// Server-side: nobody got the message twice, and everyone reported Accepted got it exactly once; an Unknown
         /// recipient got it at most once.
         /// </summary>
-        public static void AssertNothingLostNothingTwice(FaultySmtpServer server, IEnumerable<SmtpSendResult> results)
+        public static void AssertNothingLostNothingTwice(SmtpTestServer server, IEnumerable<SmtpSendResult> results)
         {
             foreach (var result in results)
             {

@@ -85,8 +85,8 @@ namespace SmtpHandler.Tests
             Assert.All(implicitServer.Sessions, s => Assert.Empty(s.Commands));
             Assert.NotEmpty(startTlsServer.Sessions);
             Assert.All(startTlsServer.Sessions, s => Assert.Equal(new[] { "EHLO", "STARTTLS" }, s.Verbs));
-            Assert.Empty(implicitServer.Transactions);
-            Assert.Empty(startTlsServer.Transactions);
+            Assert.Empty(implicitServer.Delivered);
+            Assert.Empty(startTlsServer.Delivered);
         }
 
         [Fact]
@@ -110,14 +110,15 @@ namespace SmtpHandler.Tests
 
                 Assert.Equal(SmtpSendStatus.Sent, result.Status);
                 Assert.True(Assert.Single(server.Sessions).Encrypted);
-                Assert.Single(server.Transactions);
+                Assert.Single(server.Delivered);
             }
         }
 
-        private static ScriptedTlsSmtpServer Server(X509Certificate2 certificate, bool implicitTls) => new(new ScriptedTlsSmtpServerOptions
+        private static SmtpTestServer Server(X509Certificate2 certificate, bool implicitTls) => new(new SmtpTestServerOptions
         {
             Certificate = TestCertificates.ForServer(certificate),
             ImplicitTls = implicitTls,
+            AuthMechanisms = "PLAIN LOGIN",
             Users = new Dictionary<string, string> { ["mailer@example.test"] = "secret" },
         });
     }

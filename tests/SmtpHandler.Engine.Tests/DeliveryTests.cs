@@ -4,73 +4,36 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using SmtpServer.Protocol;
 using Xunit;
+using static SmtpHandler.Tests.Battery;
 
 namespace SmtpHandler.Tests
 {
     /// <summary>
     /// Retries, faults and accounting, each checked on the server side: what arrived, how often, over how many
-    /// connections. The in-process SmtpServer gives 4xx/5xx replies; the faulty server (FaultySmtpServer) gives what a real
-    /// server won't on demand (drops, a reply lost after the final ".", 4xx to the DATA command).
+    /// connections. The test server gives 4xx/5xx replies and what a real server won't on demand (drops, a reply
+    /// lost after the final ".", 4xx to the DATA command).
     /// </summary>
     public sealed class DeliveryTests
     {
-        private const string Sender = "reports@example.test";
-
-        private static SmtpHandlerConfig ConfigFor(int port, int recipientsPerMessage = 0, int retryCount = 3, int maxMessagesPerConnection = 0, int retryDelayMs = 10) => new SmtpHandlerConfig
-        {
-            SmtpServer = "127.0.0.1",
-            Port = port,
-            RecipientsPerMessage = recipientsPerMessage,
-            MaxMessagesPerConnection = maxMessagesPerConnection,
-            RetryCount = retryCount,
-            RetryDelay = TimeSpan.FromMilliseconds(retryDelayMs),
-            Timeout = TimeSpan.FromSeconds(10),
-        }.Validate();
-
-        private static SmtpMessage Message(string subject, params string[] to) => new()
-        {
-            From = $"Reports <{Sender}>",
-            To = to,
-            Subject = subject,
-            TextBody = "Body of " + subject,
-        };
-
-        private static string[] Users(int count, string prefix = "user") => Enumerable.Range(1, count).Select(i => $"{prefix}{i}@example.test").ToArray();
-
-        private static List<SmtpSendResult> Send(SmtpHandlerConfig config, params SmtpMessage[] messages)
-        {
-            var mailer = new SmtpMailer(config);
-            return mailer.Send(messages.Select(m => mailer.Prepare(m)).ToList()).ToList();
-        }
-
-        /// <summary>Each recipient of the message is reported once, in exactly one state, and the states add up.</summary>
-        private static void AssertEachRecipientOnce(SmtpSendResult result, IEnumerable<string> expected)
-        {
-            var reported = result.Recipients.Select(r => r.Address).ToList();
-            Assert.Equal(expected.OrderBy(a => a, StringComparer.OrdinalIgnoreCase), reported.OrderBy(a => a, StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
-            Assert.Equal(reported.Count, reported.Distinct(StringComparer.OrdinalIgnoreCase).Count());
-            Assert.Equal(result.Recipients.Count, result.Accepted.Count + result.Rejected.Count + result.NotAttempted.Count + result.Unknown.Count);
-            Assert.All(result.Rejected, r => Assert.True(r.ReplyCode != null || r.Reason != null));
-            Assert.All(result.NotAttempted, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
-            Assert.All(result.Unknown, r => Assert.False(string.IsNullOrEmpty(r.Reason)));
-        }
+        /// <summary>The battery's configuration, with three retries unless a test says otherwise.</summary>
+        private static SmtpHandlerConfig ConfigFor(int port, int recipientsPerMessage = 0, int retryCount = 3, int maxMessagesPerConnection = 0, int retryDelayMs = 10) =>
+            Config(port, retryCount, recipientsPerMessage: recipientsPerMessage, maxMessagesPerConnection: maxMessagesPerConnection, retryDelayMs: retryDelayMs);
 
         [Fact]
         public async Task Retries_a_4xx_at_RCPT_once_then_delivers_once()
         {
             var offered = 0;
-            await using var server = new InProcessSmtpServer(recipientReply: (address, _) =>
-                address == "ann@example.test" && Interlocked.Increment(ref offered) == 1 ? new SmtpResponse((SmtpReplyCode)451, "4.3.0 Try again later") : null);
+            await using var server = new SmtpTestServer(c =>
+                c.Verb == "RCPT" && c.Argument == "ann@example.test" && Interlocked.Increment(ref offered) == 1 ? ServerAction.Reply("451 4.3.0 Try again later") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Greylisted", "ann@example.test", "bob@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
             Assert.Equal(2, offered);
-            Assert.Equal(1, server.Transactions.Count(t => t.To.Contains("ann@example.test")));
-            Assert.Equal(1, server.Transactions.Count(t => t.To.Contains("bob@example.test")));
-            Assert.Equal(1, server.SessionCount);
+            Assert.Equal(1, server.Delivered.Count(t => t.To.Contains("ann@example.test")));
+            Assert.Equal(1, server.Delivered.Count(t => t.To.Contains("bob@example.test")));
+            Assert.Equal(1, server.Connections);
             AssertEachRecipientOnce(result, new[] { "ann@example.test", "bob@example.test" });
         }
 
@@ -78,14 +41,14 @@ namespace SmtpHandler.Tests
         public async Task Retries_a_4xx_after_the_data_once_then_delivers_once()
         {
             var attempts = 0;
-            await using var server = new InProcessSmtpServer(acceptData: _ =>
-                Interlocked.Increment(ref attempts) == 1 ? new SmtpResponse((SmtpReplyCode)451, "4.3.0 Queue busy") : SmtpResponse.Ok);
+            await using var server = new SmtpTestServer(c =>
+                c.Verb == "." && Interlocked.Increment(ref attempts) == 1 ? ServerAction.Reply("451 4.3.0 Queue busy") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Busy", "ann@example.test", "bob@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
             Assert.Equal(2, attempts);
-            var received = Assert.Single(server.Transactions);
+            var received = Assert.Single(server.Delivered);
             Assert.Equal(new[] { "ann@example.test", "bob@example.test" }, received.To);
             Assert.Equal(1, result.Transactions);
         }
@@ -93,7 +56,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Retries_a_4xx_to_the_DATA_command_once_then_delivers_once()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "DATA" && c.Seen == 1 ? ServerAction.Reply("451 4.3.0 Not now") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "DATA" && c.Seen == 1 ? ServerAction.Reply("451 4.3.0 Not now") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Later", "ann@example.test")).Single();
 
@@ -105,7 +68,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Does_not_retry_a_5xx_at_RCPT_and_reports_the_servers_code_and_text()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("nobody", StringComparison.Ordinal)
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("nobody", StringComparison.Ordinal)
                 ? ServerAction.Reply("550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown")
                 : null);
 
@@ -124,7 +87,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Does_not_retry_a_5xx_after_the_data_and_rejects_its_recipients_with_the_reply()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "." ? ServerAction.Reply("554 5.7.1 Message refused as spam") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "." ? ServerAction.Reply("554 5.7.1 Message refused as spam") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Offer", "ann@example.test", "bob@example.test")).Single();
 
@@ -139,7 +102,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Reconnects_when_the_connection_drops_after_2_of_5_messages_and_delivers_each_once()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "MAIL" && c.Connection == 1 && c.DeliveredOnConnection == 2 ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "MAIL" && c.Connection == 1 && c.DeliveredOnConnection == 2 ? ServerAction.Drop : null);
             var messages = Enumerable.Range(1, 5).Select(i => Message($"Report {i}", $"user{i}@example.test")).ToArray();
 
             var results = Send(ConfigFor(server.Port), messages);
@@ -160,7 +123,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Reports_a_reply_lost_after_the_final_dot_as_Unknown_and_does_not_send_it_again()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.KeepAndDrop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.KeepAndDrop : null);
 
             var results = Send(ConfigFor(server.Port), Message("First", "ann@example.test", "bob@example.test"), Message("Second", "cat@example.test"));
 
@@ -180,7 +143,7 @@ namespace SmtpHandler.Tests
         {
             // Transaction 2 is refused with 4xx after its data, and a later MAIL loses the connection:
             // only the recipients not yet accepted are offered again.
-            using var server = new FaultySmtpServer(c =>
+            using var server = new SmtpTestServer(c =>
                 c.Verb == "." && c.Seen == 2 ? ServerAction.Reply("451 4.3.0 Try again") :
                 c.Verb == "MAIL" && c.Seen == 4 ? ServerAction.Drop :
                 null);
@@ -204,7 +167,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Rejects_every_recipient_with_the_reply_when_the_sender_is_refused()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "MAIL" ? ServerAction.Reply("550 5.7.1 <reports@example.test>: Sender address rejected: Access denied") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "MAIL" ? ServerAction.Reply("550 5.7.1 <reports@example.test>: Sender address rejected: Access denied") : null);
             var to = Users(5);
 
             var result = Send(ConfigFor(server.Port, recipientsPerMessage: 2), Message("Refused", to)).Single();
@@ -218,21 +181,21 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
-        public async Task Rejects_every_recipient_when_the_in_process_server_refuses_the_sender()
+        public async Task Rejects_every_recipient_when_the_server_refuses_the_sender()
         {
-            await using var server = new InProcessSmtpServer(acceptSender: _ => false);
+            await using var server = new SmtpTestServer(c => c.Verb == "MAIL" ? ServerAction.Reply("550 5.7.1 Sender refused") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Refused", "ann@example.test", "bob@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Failed, result.Status);
             Assert.All(result.Rejected, r => Assert.True(r.ReplyCode >= 500));
-            Assert.Empty(server.Transactions);
+            Assert.Empty(server.Delivered);
         }
 
         [Fact]
         public void Ends_as_Rejected_with_the_last_reply_when_4xx_retries_run_out()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("bob", StringComparison.Ordinal) ? ServerAction.Reply("451 4.7.1 Greylisted, try later") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("bob", StringComparison.Ordinal) ? ServerAction.Reply("451 4.7.1 Greylisted, try later") : null);
 
             var result = Send(ConfigFor(server.Port, retryCount: 2), Message("Grey", "ann@example.test", "bob@example.test")).Single();
 
@@ -248,7 +211,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Ends_as_NotAttempted_with_why_when_the_connection_keeps_dropping()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "MAIL" ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "MAIL" ? ServerAction.Drop : null);
 
             var result = Send(ConfigFor(server.Port, retryCount: 2), Message("Dropped", "ann@example.test")).Single();
 
@@ -262,7 +225,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Connects_again_when_the_line_breaks_while_the_session_is_set_up()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "EHLO" && c.Connection == 1 ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "EHLO" && c.Connection == 1 ? ServerAction.Drop : null);
 
             var result = Send(ConfigFor(server.Port), Message("Flaky", "ann@example.test")).Single();
 
@@ -274,7 +237,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Reports_every_recipient_of_every_message_NotAttempted_with_the_error_when_the_server_is_unreachable()
         {
-            var port = InProcessSmtpServer.FreePort();
+            var port = SmtpTestServer.FreePort();
 
             var results = Send(ConfigFor(port, retryCount: 1), Message("One", "ann@example.test", "bob@example.test"), Message("Two", "cat@example.test"));
 
@@ -288,23 +251,23 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Splits_on_452_too_many_recipients_without_RecipientsPerMessage_on_one_connection()
         {
-            await using var server = new InProcessSmtpServer(recipientLimit: 3);
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientLimit = 3 });
             var to = Users(10);
 
             var result = Send(ConfigFor(server.Port), Message("Limited", to)).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
             Assert.Equal(10, result.Accepted.Count);
-            Assert.Equal(new[] { 3, 3, 3, 1 }, server.Transactions.Select(t => t.To.Count));
-            Assert.Equal(to.OrderBy(a => a), server.Transactions.SelectMany(t => t.To).OrderBy(a => a));
+            Assert.Equal(new[] { 3, 3, 3, 1 }, server.Delivered.Select(t => t.To.Count));
+            Assert.Equal(to.OrderBy(a => a), server.Delivered.SelectMany(t => t.To).OrderBy(a => a));
             Assert.Equal(4, result.Transactions);
-            Assert.Equal(1, server.SessionCount);
+            Assert.Equal(1, server.Connections);
         }
 
         [Fact]
         public void Remembers_the_servers_recipient_limit_for_the_messages_that_follow()
         {
-            using var server = new FaultySmtpServer(recipientLimit: 3);
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientLimit = 3 });
 
             var results = Send(ConfigFor(server.Port), Message("First", Users(10, "a")), Message("Second", Users(10, "b")));
 
@@ -320,7 +283,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Takes_a_452_followed_by_an_accepted_recipient_as_that_mailbox_s_trouble_not_the_limit()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("bob", StringComparison.Ordinal) && c.Seen == 1
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("bob", StringComparison.Ordinal) && c.Seen == 1
                 ? ServerAction.Reply("452 4.2.2 Mailbox full")
                 : null);
             var to = new[] { "ann@example.test", "bob@example.test", "cat@example.test", "dan@example.test", "eve@example.test", "fay@example.test" };
@@ -338,7 +301,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Retries_recipients_refused_with_different_4xx_replies_together_in_one_transaction()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Seen == 1 && !c.Argument.StartsWith("dan", StringComparison.Ordinal)
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Seen == 1 && !c.Argument.StartsWith("dan", StringComparison.Ordinal)
                 ? ServerAction.Reply($"451 4.3.0 Try {c.Argument} later")
                 : null);
 
@@ -352,7 +315,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Rejects_with_530_and_stops_when_the_server_demands_authentication()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "MAIL" ? ServerAction.Reply("530 5.7.0 Authentication required") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "MAIL" ? ServerAction.Reply("530 5.7.0 Authentication required") : null);
 
             var results = Send(ConfigFor(server.Port), Message("One", "ann@example.test", "bob@example.test"), Message("Two", "cat@example.test"));
 
@@ -368,7 +331,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Retries_when_the_server_answers_421_after_the_data_and_closes()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.Reply("421 4.3.2 Shutting down") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.Reply("421 4.3.2 Shutting down") : null);
 
             var result = Send(ConfigFor(server.Port), Message("Restart", "ann@example.test")).Single();
 
@@ -381,7 +344,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Fails_only_the_message_whose_attachment_went_away_after_it_was_checked()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
             var file = System.IO.Path.GetTempFileName();
             System.IO.File.WriteAllText(file, "report");
             var mailer = new SmtpMailer(ConfigFor(server.Port));
@@ -395,26 +358,26 @@ namespace SmtpHandler.Tests
             Assert.Equal(new[] { SmtpSendStatus.Sent, SmtpSendStatus.Failed, SmtpSendStatus.Sent }, results.Select(r => r.Status));
             Assert.Equal("AttachmentNotFound", results[1].ErrorId);
             Assert.Equal(SmtpRecipientStatus.NotAttempted, results[1].Recipients.Single().Status);
-            Assert.Equal(new[] { "ann@example.test", "cat@example.test" }, server.Transactions.SelectMany(t => t.To).OrderBy(a => a));
+            Assert.Equal(new[] { "ann@example.test", "cat@example.test" }, server.Delivered.SelectMany(t => t.To).OrderBy(a => a));
         }
 
         [Fact]
         public async Task Connects_by_host_name_trying_each_address_it_resolves_to()
         {
             // localhost may resolve to ::1 first, where nothing listens: the next address (127.0.0.1) is tried.
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
             var config = ConfigFor(server.Port) with { SmtpServer = "localhost" };
 
             var result = Send(config, Message("By name", "ann@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
-            Assert.Single(server.Transactions);
+            Assert.Single(server.Delivered);
         }
 
         [Fact]
         public void Reports_a_refused_connection_as_ConnectionFailed_after_its_retries()
         {
-            var port = InProcessSmtpServer.FreePort();
+            var port = SmtpTestServer.FreePort();
 
             var result = Send(ConfigFor(port, retryCount: 1), Message("Refused", "ann@example.test")).Single();
 
@@ -426,21 +389,21 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Reconnects_after_MaxMessagesPerConnection_messages()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
             var messages = Enumerable.Range(1, 5).Select(i => Message($"Report {i}", $"user{i}@example.test")).ToArray();
 
             var results = Send(ConfigFor(server.Port, maxMessagesPerConnection: 2), messages);
 
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
-            Assert.Equal(5, server.Transactions.Count);
-            Assert.Equal(3, server.SessionCount);
-            Assert.Equal(new[] { 2, 2, 1 }, server.Transactions.GroupBy(t => t.SessionId).Select(g => g.Count()));
+            Assert.Equal(5, server.Delivered.Count);
+            Assert.Equal(3, server.Connections);
+            Assert.Equal(new[] { 2, 2, 1 }, server.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()));
         }
 
         [Fact]
         public void Counts_each_DATA_transaction_toward_MaxMessagesPerConnection()
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
 
             var result = Send(ConfigFor(server.Port, recipientsPerMessage: 2, maxMessagesPerConnection: 2), Message("Split", Users(5))).Single();
 
@@ -454,7 +417,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Waits_RetryDelay_then_twice_as_long_between_retries()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Seen <= 2 ? ServerAction.Reply("451 4.3.0 Try again") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Seen <= 2 ? ServerAction.Reply("451 4.3.0 Try again") : null);
             var clock = Stopwatch.StartNew();
 
             var result = Send(ConfigFor(server.Port, retryDelayMs: 150), Message("Slow", "ann@example.test")).Single();
@@ -480,7 +443,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Accounts_for_every_recipient_of_every_message_exactly_once_through_mixed_faults()
         {
-            using var server = new FaultySmtpServer(c =>
+            using var server = new SmtpTestServer(c =>
                 c.Verb == "RCPT" && c.Argument == "gone@example.test" ? ServerAction.Reply("550 5.1.1 User unknown") :
                 c.Verb == "RCPT" && c.Argument == "grey@example.test" && c.Seen == 1 ? ServerAction.Reply("450 4.2.0 Greylisted") :
                 c.Verb == "RCPT" && c.Argument == "never@example.test" ? ServerAction.Reply("451 4.3.0 Always later") :

@@ -17,7 +17,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_server_that_closes_after_every_banner_leaves_every_recipient_NotAttempted_with_why_after_RetryCount_connections()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "EHLO" ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "EHLO" ? ServerAction.Drop : null);
             var messages = new[] { Message("One", "ann@example.test", "bob@example.test"), Message("Two", "cat@example.test") };
 
             var results = Send(Config(server.Port, retryCount: 2), messages);
@@ -35,7 +35,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_drop_after_2_of_5_RCPTs_offers_the_transaction_again_and_delivers_each_recipient_once()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument == "user3@example.test" && c.Seen == 1 ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument == "user3@example.test" && c.Seen == 1 ? ServerAction.Drop : null);
             var to = Users(5);
 
             var results = Send(Config(server.Port), Message("Five", to), Message("After", "eve@example.test"));
@@ -55,7 +55,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_drop_in_the_middle_of_the_data_sends_the_message_again_on_a_new_connection_once()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "DATA" && c.Seen == 1 ? ServerAction.DropMidData(64 * 1024) : null);
+            using var server = new SmtpTestServer(c => c.Verb == "DATA" && c.Seen == 1 ? ServerAction.DropMidData(64 * 1024) : null);
             var big = Message("Big", "ann@example.test", "bob@example.test");
             var line = new string('x', 70) + "\n";
             big.TextBody = new StringBuilder(line.Length * 200_000).Insert(0, line, 200_000).ToString();
@@ -74,7 +74,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_421_greeting_is_retried_on_a_new_connection()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "CONNECT" && c.Connection == 1 ? ServerAction.Reply("421 4.3.2 Service not available, try later") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "CONNECT" && c.Connection == 1 ? ServerAction.Reply("421 4.3.2 Service not available, try later") : null);
 
             var result = Send(Config(server.Port), Message("Busy", "ann@example.test")).Single();
 
@@ -90,7 +90,7 @@ namespace SmtpHandler.Tests
         [InlineData("DATA")]
         public void A_421_mid_session_closes_the_connection_and_the_transaction_is_sent_once_on_a_new_one(string verb)
         {
-            using var server = new FaultySmtpServer(c => c.Verb == verb && c.Connection == 1 && c.DeliveredOnConnection == 1 && (verb != "RCPT" || c.Argument == "bob@example.test")
+            using var server = new SmtpTestServer(c => c.Verb == verb && c.Connection == 1 && c.DeliveredOnConnection == 1 && (verb != "RCPT" || c.Argument == "bob@example.test")
                 ? ServerAction.Reply("421 4.7.0 faulty.test Error: too many errors, closing")
                 : null);
             var messages = new[] { Message("First", "ann@example.test"), Message("Second", "ann@example.test", "bob@example.test", "cat@example.test"), Message("Third", "dan@example.test") };
@@ -114,7 +114,7 @@ namespace SmtpHandler.Tests
         [InlineData(".", "452 4.3.1 Insufficient system storage")]
         public void A_4xx_to_the_data_is_retried_and_delivered_once(string verb, string reply)
         {
-            using var server = new FaultySmtpServer(c => c.Verb == verb && c.Seen == 1 ? ServerAction.Reply(reply) : null);
+            using var server = new SmtpTestServer(c => c.Verb == verb && c.Seen == 1 ? ServerAction.Reply(reply) : null);
 
             var result = Send(Config(server.Port), Message("Storage", "ann@example.test", "bob@example.test")).Single();
 
@@ -129,7 +129,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_554_greeting_is_final_every_recipient_of_every_message_NotAttempted_with_the_reply_on_one_connection()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "CONNECT" ? ServerAction.Reply("554 5.7.1 No SMTP service here for 127.0.0.1") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "CONNECT" ? ServerAction.Reply("554 5.7.1 No SMTP service here for 127.0.0.1") : null);
             var messages = new[] { Message("One", "ann@example.test", "bob@example.test"), Message("Two", "cat@example.test") };
 
             var results = Send(Config(server.Port), messages);
@@ -150,7 +150,7 @@ namespace SmtpHandler.Tests
         {
             // With a token that can be cancelled (the cmdlets' Ctrl+C), MailKit waits on the socket without its
             // Timeout: the send hung for good. The engine's idle watchdog now keeps the Timeout either way.
-            using var server = new FaultySmtpServer(c => c.Verb == "CONNECT" ? ServerAction.Silence : null);
+            using var server = new SmtpTestServer(c => c.Verb == "CONNECT" ? ServerAction.Silence : null);
             var clock = Stopwatch.StartNew();
 
             var result = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, retryCount: 1, timeoutSeconds: 2), Message("Hung", "ann@example.test", "bob@example.test")).Single();
@@ -169,7 +169,7 @@ namespace SmtpHandler.Tests
         public void Cancelling_still_stops_a_send_that_waits_on_a_silent_server_at_once()
         {
             // The watchdog that keeps the Timeout must not take Ctrl+C away: the caller's token still ends the wait.
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" ? ServerAction.Silence : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" ? ServerAction.Silence : null);
             using var stop = new CancellationTokenSource();
             var mailer = new SmtpMailer(Config(server.Port, timeoutSeconds: 60));
             var prepared = new[] { mailer.Prepare(Message("Stopped", "ann@example.test")) };
@@ -187,7 +187,7 @@ namespace SmtpHandler.Tests
         [InlineData(true)]
         public void A_server_that_stops_answering_at_RCPT_is_given_up_after_the_Timeout_and_the_transaction_sent_once_on_a_new_connection(bool cancellable)
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" && c.Seen == 1 ? ServerAction.Silence : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" && c.Seen == 1 ? ServerAction.Silence : null);
             var clock = Stopwatch.StartNew();
 
             var result = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, timeoutSeconds: 2), Message("Stalled", "ann@example.test", "bob@example.test")).Single();
@@ -205,7 +205,7 @@ namespace SmtpHandler.Tests
         public void A_server_that_stops_answering_after_the_final_dot_leaves_the_message_Unknown_not_sent_again_and_the_next_goes_on_a_new_connection(bool cancellable)
         {
             // The server queued the message, then hung before its reply: sending again would deliver it twice.
-            using var server = new FaultySmtpServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.Silence : null);
+            using var server = new SmtpTestServer(c => c.Verb == "." && c.Seen == 1 ? ServerAction.Silence : null);
 
             var results = SendWithin(TimeSpan.FromSeconds(60), cancellable, Config(server.Port, timeoutSeconds: 2), Message("Queued", "ann@example.test", "bob@example.test"), Message("Next", "cat@example.test"));
 
@@ -222,7 +222,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_garbage_reply_to_MAIL_is_taken_as_a_broken_line_and_the_transaction_is_sent_once_on_a_new_connection()
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "MAIL" && c.Seen == 1 ? ServerAction.Raw("hello? \u0001\u0002 this is not SMTP\r\n") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "MAIL" && c.Seen == 1 ? ServerAction.Raw("hello? \u0001\u0002 this is not SMTP\r\n") : null);
 
             var result = Send(Config(server.Port), Message("Garbled", "ann@example.test")).Single();
 
@@ -236,7 +236,7 @@ namespace SmtpHandler.Tests
         public void A_binary_garbage_greeting_fails_with_ProtocolError_after_RetryCount_connections_and_nothing_is_sent()
         {
             var noise = new string(Enumerable.Range(0, 600).Select(i => (char)(i * 7919 % 256)).ToArray());
-            using var server = new FaultySmtpServer(c => c.Verb == "CONNECT" ? ServerAction.Raw(noise + "\r\n") : null);
+            using var server = new SmtpTestServer(c => c.Verb == "CONNECT" ? ServerAction.Raw(noise + "\r\n") : null);
 
             var result = Send(Config(server.Port, retryCount: 1), Message("Noise", "ann@example.test")).Single();
 
@@ -252,7 +252,7 @@ namespace SmtpHandler.Tests
         {
             // 1 MB in one reply line, far beyond RFC 5321's 512 octets: read, reported, and the session goes on.
             var longText = new string('z', 1024 * 1024);
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" ? ServerAction.Reply("550 5.1.1 " + longText) : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" ? ServerAction.Reply("550 5.1.1 " + longText) : null);
 
             var results = Send(Config(server.Port), Message("Long", "ann@example.test", "bob@example.test"), Message("Next", "cat@example.test"));
 
@@ -271,7 +271,7 @@ namespace SmtpHandler.Tests
             // The EHLO reply comes in four pieces, one of them cut inside the DSN line: DSN must still be seen
             // (RCPT then carries NOTIFY=). Each RCPT reply is a two-line reply in two packets.
             var gap = TimeSpan.FromMilliseconds(60);
-            using var server = new FaultySmtpServer(c =>
+            using var server = new SmtpTestServer(c =>
                 c.Verb == "EHLO" ? ServerAction.Packets(gap, "250-faulty.test says hel", "lo\r\n250-PIPELINING\r\n250-D", "SN\r\n250-8BITMIME\r\n", "250 ENHANCEDSTATUSCODES\r\n") :
                 c.Verb == "RCPT" ? ServerAction.Packets(gap, "250-2.1.5 first line of a\r\n", "250 2.1.5 two-line reply\r\n") :
                 null);

@@ -68,7 +68,7 @@ namespace SmtpHandler.Tests
         public void Bodies_with_bare_CR_LF_and_dot_lines_reach_the_wire_only_as_CRLF_dot_stuffed_lines_seeded_random_200()
         {
             var random = new Random(20240917);
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var bodies = new List<string>
             {
                 "\n.\nMAIL FROM:<evil@attacker.test>\nRCPT TO:<victim@example.test>\nDATA\nsmuggled\n.\n",
@@ -143,7 +143,7 @@ namespace SmtpHandler.Tests
         [MemberData(nameof(Fields))]
         public void A_line_break_in_any_header_input_is_refused_before_connecting_or_never_creates_a_header_or_a_recipient(string field)
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var mailer = new SmtpMailer(Config(server.Port));
             var baseline = mailer.Prepare(Build(field, string.Empty));
             var prepared = new List<(string Payload, PreparedMessage Message)> { (string.Empty, baseline) };

@@ -62,7 +62,7 @@ namespace SmtpHandler.Tests
         public void Random_and_malformed_addresses_are_refused_as_InvalidMailAddress_before_connecting_or_delivered_as_one_clean_RCPT_seeded_2000()
         {
             // SMTPUTF8 offered: an address with a non-ASCII local part can be sent too.
-            using var server = new FaultySmtpServer(extensions: "SMTPUTF8");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { Extensions = { "SMTPUTF8" } });
             var mailer = new SmtpMailer(Config(server.Port));
             var accepted = new List<(string Input, PreparedMessage Message)>();
             foreach (var input in RandomAddresses(4242, 2000))
@@ -102,7 +102,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void With_skipInvalidRecipients_invalid_addresses_end_NotAttempted_with_why_and_the_valid_ones_are_sent_seeded_500()
         {
-            using var server = new FaultySmtpServer(extensions: "SMTPUTF8");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { Extensions = { "SMTPUTF8" } });
             var mailer = new SmtpMailer(Config(server.Port));
             var inputs = RandomAddresses(777, 500).Select((a, i) => i % 3 == 2 ? a : a + i).Distinct().ToList();
 
@@ -124,7 +124,7 @@ namespace SmtpHandler.Tests
         [InlineData(" ", " ")]
         public void Empty_subjects_and_bodies_are_sent_as_such(string? subject, string? body)
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var message = new SmtpMessage { From = Sender, To = new[] { "ann@example.test" }, Subject = subject, TextBody = body };
 
             var result = Send(Config(server.Port), message).Single();
@@ -142,7 +142,7 @@ namespace SmtpHandler.Tests
             var words = new[] { "disk", "report", "größe", "注意", "ok", ":", ";", "\"", "<", ">", "," };
             var subject = string.Join(" ", Enumerable.Range(0, 20_000).Select(_ => words[random.Next(words.Length)]));
             var body = new string('x', 5 * 1024 * 1024);
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var message = new SmtpMessage { From = Sender, To = new[] { "ann@example.test" }, Subject = subject, TextBody = body };
 
             var result = Send(Config(server.Port), message).Single();
@@ -159,7 +159,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_message_to_100000_recipients_is_one_transaction_each_recipient_once()
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var to = Users(100_000);
             var clock = Stopwatch.StartNew();
 
@@ -178,7 +178,7 @@ namespace SmtpHandler.Tests
         {
             // Finding which of 100,000 recipients the server had not answered, pair by pair against 90,000 replies,
             // took 14 s of CPU here (quadratic: minutes for larger sends); a set does it at once.
-            using var server = new FaultySmtpServer(c => c.Verb == "RCPT" && c.Argument == "user90000@example.test" && c.Seen == 1 ? ServerAction.Drop : null);
+            using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument == "user90000@example.test" && c.Seen == 1 ? ServerAction.Drop : null);
             var to = Users(100_000);
             var log = new TimedLog();
             var clock = Stopwatch.StartNew();
@@ -216,7 +216,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Missing_directory_and_locked_attachments_are_refused_before_connecting_each_with_its_ErrorId()
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var mailer = new SmtpMailer(Config(server.Port));
             var locked = Path.Combine(directory, "locked.txt");
             File.WriteAllText(locked, "in use");
@@ -247,7 +247,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void An_attachment_deleted_after_Prepare_fails_its_message_with_AttachmentNotFound_before_MAIL_and_the_others_go_on_the_same_connection()
         {
-            using var server = new FaultySmtpServer();
+            using var server = new SmtpTestServer();
             var mailer = new SmtpMailer(Config(server.Port));
             var path = Path.Combine(directory, "report.csv");
             File.WriteAllText(path, "a,b\n1,2\n");
@@ -277,7 +277,7 @@ namespace SmtpHandler.Tests
             var second = Path.Combine(directory, "second.bin");
             File.WriteAllBytes(first, new byte[300_000]);
             File.WriteAllText(second, "gone soon");
-            using var server = new FaultySmtpServer(c =>
+            using var server = new SmtpTestServer(c =>
             {
                 if (c.Verb == "DATA" && c.Seen == 2)
                 {

@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using Xunit;
+using static SmtpHandler.Tests.Battery;
 
 namespace SmtpHandler.Tests
 {
@@ -26,28 +27,28 @@ namespace SmtpHandler.Tests
         public void Logs_in_with_a_ready_token_sending_the_exact_XOAUTH2_initial_response()
         {
             const string token = "ready-token-4f1c9e";
-            using var server = new ScriptedSmtpServer(certificates.Server, User, token);
+            using var server = Server(token);
             var mailer = new SmtpMailer(Config(server, new StaticTokenSource(Secure(token))));
 
             var result = mailer.Send(new[] { mailer.Prepare(Message("One")) }).Single();
 
             AssertSent(result);
-            Assert.Equal("user=" + User + "\u0001auth=Bearer " + token + "\u0001\u0001", Assert.Single(server.InitialResponses));
-            Assert.Equal(1, server.SuccessfulLogins);
-            Assert.Equal(1, server.Messages);
+            Assert.Equal("user=" + User + "\u0001auth=Bearer " + token + "\u0001\u0001", Assert.Single(server.Logins).Response);
+            Assert.Equal(1, server.Logins.Count(l => l.Succeeded));
+            Assert.Single(server.Delivered);
         }
 
         [Fact]
         public void Calls_the_token_function_again_for_every_connection_MaxMessagesPerConnection_2_with_5_messages_makes_3_calls()
         {
-            using var server = new ScriptedSmtpServer(certificates.Server, User);
+            using var server = Server();
             var issued = new List<string>();
             var source = new DelegateTokenSource(
                 _ =>
                 {
                     var token = "fresh-" + (issued.Count + 1) + "-" + Guid.NewGuid().ToString("N");
                     issued.Add(token);
-                    server.AcceptedTokens[token] = 0;
+                    server.Options.AcceptedTokens[token] = 0;
                     return new OAuthToken(token);
                 },
                 "the token function");
@@ -58,15 +59,15 @@ namespace SmtpHandler.Tests
             Assert.All(results, AssertSent);
             Assert.Equal(3, source.Calls);
             Assert.Equal(3, server.Connections);
-            Assert.Equal(issued.Select(t => server.ExpectedInitialResponse(t)), server.InitialResponses);
-            Assert.Equal(5, server.Messages);
+            Assert.Equal(issued.Select(t => SmtpTestServer.XOAuth2Response(User, t)), server.Logins.Select(l => l.Response));
+            Assert.Equal(5, server.Delivered.Count);
         }
 
         [Fact]
         public void A_wrong_token_fails_with_the_servers_reply_and_never_shows_the_token()
         {
             const string wrong = "wrong-token-77aa01";
-            using var server = new ScriptedSmtpServer(certificates.Server, User, "the-right-token");
+            using var server = Server("the-right-token");
             var log = new CapturingLog();
             var mailer = new SmtpMailer(Config(server, new StaticTokenSource(Secure(wrong))), log);
 
@@ -76,29 +77,29 @@ namespace SmtpHandler.Tests
             Assert.Equal("AuthenticationFailed", result.ErrorId);
             Assert.Contains("Authentication unsuccessful", result.Error);
             Assert.Contains("XOAUTH2", result.Error);
-            Assert.Equal(0, server.Messages);
-            AssertNoSecret(wrong, server.ExpectedInitialResponse(wrong), log.Lines.Concat(new[] { result.Error! }).Concat(result.Recipients.Select(r => r.Reason ?? string.Empty)));
+            Assert.Empty(server.Delivered);
+            AssertNoSecret(wrong, SmtpTestServer.XOAuth2Response(User, wrong), log.Lines.Concat(new[] { result.Error! }).Concat(result.Recipients.Select(r => r.Reason ?? string.Empty)));
         }
 
         [Fact]
         public void The_protocol_log_redacts_the_XOAUTH2_initial_response()
         {
             const string token = "secret-token-in-log-test";
-            using var server = new ScriptedSmtpServer(certificates.Server, User, token);
+            using var server = Server(token);
             var log = new CapturingLog();
             var mailer = new SmtpMailer(Config(server, new StaticTokenSource(Secure(token))), log);
 
             AssertSent(mailer.Send(new[] { mailer.Prepare(Message("Logged")) }).Single());
 
             Assert.Contains(log.Lines, l => l.StartsWith("C: AUTH XOAUTH2 ***", StringComparison.Ordinal));
-            AssertNoSecret(token, server.ExpectedInitialResponse(token), log.Lines);
+            AssertNoSecret(token, SmtpTestServer.XOAuth2Response(User, token), log.Lines);
         }
 
         [Fact]
         public void Never_sends_a_token_over_plaintext_even_with_AllowUnencryptedAuthentication()
         {
             const string token = "plaintext-token-0b7e";
-            using var server = new ScriptedSmtpServer(null, User, token);
+            using var server = new SmtpTestServer(SmtpTestServerOptions.XOAuth2(null, User, token));
             var config = new SmtpHandlerConfig
             {
                 SmtpServer = "127.0.0.1",
@@ -117,14 +118,15 @@ namespace SmtpHandler.Tests
             var mailer = new SmtpMailer(config);
             var result = mailer.Send(new[] { mailer.Prepare(Message("Plain")) }).Single();
             Assert.Equal("UnencryptedAuthenticationRefused", result.ErrorId);
-            Assert.DoesNotContain(server.Transcript, l => l.Contains("AUTH", StringComparison.OrdinalIgnoreCase));
-            Assert.Empty(server.InitialResponses);
+            Assert.DoesNotContain(server.Commands, l => l.Line.Contains("AUTH", StringComparison.OrdinalIgnoreCase));
+            Assert.Empty(server.Logins);
         }
 
         [Fact]
         public void A_server_that_does_not_offer_XOAUTH2_is_reported_with_what_it_offers_and_no_token_is_fetched()
         {
-            using var server = new ScriptedSmtpServer(certificates.Server, User, "t") { AuthMechanisms = "LOGIN PLAIN" };
+            using var server = Server("t");
+            server.Options.AuthMechanisms = "LOGIN PLAIN";
             var source = new DelegateTokenSource(_ => new OAuthToken("t"), "the token function");
 
             var report = new SmtpDiagnostics(Config(server, source)).Run();
@@ -140,7 +142,7 @@ namespace SmtpHandler.Tests
         {
             var expires = DateTimeOffset.UtcNow.AddMinutes(55);
             var token = FakeJwt(expires);
-            using var server = new ScriptedSmtpServer(certificates.Server, User, token);
+            using var server = Server(token);
 
             var report = new SmtpDiagnostics(Config(server, new StaticTokenSource(Secure(token)))).Run();
 
@@ -152,13 +154,13 @@ namespace SmtpHandler.Tests
         [Fact]
         public void A_token_function_that_returns_nothing_is_a_clear_error()
         {
-            using var server = new ScriptedSmtpServer(certificates.Server, User, "t");
+            using var server = Server("t");
             var mailer = new SmtpMailer(Config(server, new DelegateTokenSource(_ => null, "the token function")));
 
             var result = mailer.Send(new[] { mailer.Prepare(Message("Nothing")) }).Single();
 
             Assert.Equal("TokenScriptReturnedNothing", result.ErrorId);
-            Assert.Empty(server.InitialResponses);
+            Assert.Empty(server.Logins);
         }
 
         [Fact]
@@ -166,11 +168,11 @@ namespace SmtpHandler.Tests
         {
             const string secret = "client-secret-Zq8~x";
             using var endpoint = new TestTokenEndpoint(certificates.Server);
-            using var server = new ScriptedSmtpServer(certificates.Server, User);
+            using var server = Server();
             endpoint.Respond = form =>
             {
                 var token = endpoint.NextToken();
-                server.AcceptedTokens[token] = 0;
+                server.Options.AcceptedTokens[token] = 0;
                 return TestTokenEndpoint.Success(token, 3599);
             };
             using var source = new ClientCredentialsTokenSource(
@@ -193,7 +195,7 @@ namespace SmtpHandler.Tests
             Assert.False(request.ContainsKey("client_assertion"));
             Assert.Equal(1, source.TokensRequested);
             var token = Assert.Single(endpoint.IssuedTokens);
-            Assert.Equal(new[] { server.ExpectedInitialResponse(token), server.ExpectedInitialResponse(token) }, server.InitialResponses);
+            Assert.Equal(new[] { SmtpTestServer.XOAuth2Response(User, token), SmtpTestServer.XOAuth2Response(User, token) }, server.Logins.Select(l => l.Response));
             AssertNoSecret(secret, token, log.Lines);
         }
 
@@ -201,11 +203,11 @@ namespace SmtpHandler.Tests
         public void Client_credentials_with_a_certificate_posts_a_client_assertion_signed_by_it()
         {
             using var endpoint = new TestTokenEndpoint(certificates.Server);
-            using var server = new ScriptedSmtpServer(certificates.Server, User);
+            using var server = Server();
             endpoint.Respond = form =>
             {
                 var token = endpoint.NextToken();
-                server.AcceptedTokens[token] = 0;
+                server.Options.AcceptedTokens[token] = 0;
                 return TestTokenEndpoint.Success(token, 3599);
             };
             using var source = new ClientCredentialsTokenSource(
@@ -245,7 +247,7 @@ namespace SmtpHandler.Tests
             const string secret = "bad-secret-Qp3";
             using var endpoint = new TestTokenEndpoint(certificates.Server);
             endpoint.Respond = _ => TestTokenEndpoint.Error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
-            using var server = new ScriptedSmtpServer(certificates.Server, User);
+            using var server = Server();
             using var source = new ClientCredentialsTokenSource(
                 "contoso.test", "client-id", clientSecret: Secure(secret), tokenEndpoint: endpoint.Url, trustedCertificatePaths: new[] { certificates.ServerPemPath });
             var log = new CapturingLog();
@@ -257,7 +259,7 @@ namespace SmtpHandler.Tests
             Assert.Contains("invalid_client: AADSTS7000215: Invalid client secret provided.", result.Error);
             Assert.Contains("HTTP 401", result.Error);
             Assert.Single(endpoint.Requests);
-            Assert.Empty(server.InitialResponses);
+            Assert.Empty(server.Logins);
             AssertNoSecret(secret, secret, log.Lines.Concat(new[] { result.Error! }));
         }
 
@@ -314,12 +316,14 @@ namespace SmtpHandler.Tests
             Assert.Null(new OAuthToken("ya29.opaque-google-token").ExpiresOn);
         }
 
-        private SmtpHandlerConfig Config(ScriptedSmtpServer server, IOAuthTokenSource source) => new SmtpHandlerConfig
+        private SmtpTestServer Server(params string[] tokens) => new(SmtpTestServerOptions.XOAuth2(certificates.Server, User, tokens));
+
+        private SmtpHandlerConfig Config(SmtpTestServer server, IOAuthTokenSource source) => new SmtpHandlerConfig
         {
             SmtpServer = "127.0.0.1",
             Port = server.Port,
             TlsMode = SmtpTlsMode.ImplicitTls,
-            UserName = server.UserName,
+            UserName = User,
             TokenSource = source,
             TrustedCertificatePaths = new[] { certificates.ServerPemPath },
             RetryDelay = TimeSpan.FromMilliseconds(10),
@@ -351,17 +355,6 @@ namespace SmtpHandler.Tests
                 Assert.DoesNotContain(secret, text);
                 Assert.DoesNotContain(encoded, text);
             }
-        }
-
-        private sealed class CapturingLog : ISmtpLog
-        {
-            public List<string> Lines { get; } = new();
-
-            public bool IsProtocolEnabled => true;
-
-            public void Step(string text) => Lines.Add(text);
-
-            public void Protocol(string line) => Lines.Add(line);
         }
     }
 }

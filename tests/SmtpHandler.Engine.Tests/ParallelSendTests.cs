@@ -6,6 +6,7 @@ using System.Net;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace SmtpHandler.Tests
@@ -55,53 +56,53 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Sends_40_messages_over_4_connections_each_delivered_once_results_in_message_order()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
 
             var results = Send(ConfigFor(server.Port, connections: 4), Messages(40));
 
             Assert.Equal(Enumerable.Range(1, 40).Select(i => $"Report {i}"), results.Select(r => r.Subject));
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
             Assert.All(results, r => Assert.Equal(1, r.Connections));
-            Assert.Equal(4, server.SessionCount);
-            Assert.Equal(40, server.Transactions.Count);
+            Assert.Equal(4, server.Connections);
+            Assert.Equal(40, server.Delivered.Count);
             for (var i = 1; i <= 40; i++)
             {
-                Assert.Single(server.Transactions, t => t.To.Contains($"user{i}@example.test"));
+                Assert.Single(server.Delivered, t => t.To.Contains($"user{i}@example.test"));
             }
 
-            Assert.Equal(4, server.Transactions.Select(t => t.SessionId).Distinct().Count());
+            Assert.Equal(4, server.Delivered.Select(t => t.Connection).Distinct().Count());
         }
 
         [Fact]
         public async Task Keeps_MaxMessagesPerConnection_per_connection_with_3_connections()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
 
             var results = Send(ConfigFor(server.Port, connections: 3, maxMessagesPerConnection: 2), Messages(13));
 
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
-            Assert.Equal(13, server.Transactions.Count);
-            Assert.Equal(13, server.Transactions.SelectMany(t => t.To).Distinct().Count());
-            Assert.All(server.Transactions.GroupBy(t => t.SessionId), session => Assert.True(session.Count() <= 2, $"{session.Count()} messages on one connection"));
-            Assert.True(server.SessionCount >= 7, $"{server.SessionCount} connections for 13 messages at 2 per connection");
+            Assert.Equal(13, server.Delivered.Count);
+            Assert.Equal(13, server.Delivered.SelectMany(t => t.To).Distinct().Count());
+            Assert.All(server.Delivered.GroupBy(t => t.Connection), session => Assert.True(session.Count() <= 2, $"{session.Count()} messages on one connection"));
+            Assert.True(server.Connections >= 7, $"{server.Connections} connections for 13 messages at 2 per connection");
         }
 
         [Fact]
         public async Task Opens_no_more_connections_than_messages()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
 
             var results = Send(ConfigFor(server.Port, connections: 8), Messages(2));
 
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
-            Assert.True(server.SessionCount <= 2, $"{server.SessionCount} connections for 2 messages");
-            Assert.Equal(2, server.Transactions.Count);
+            Assert.True(server.Connections <= 2, $"{server.Connections} connections for 2 messages");
+            Assert.Equal(2, server.Delivered.Count);
         }
 
         [Fact]
         public async Task Accounts_for_every_recipient_refused_or_accepted_over_2_connections()
         {
-            await using var server = new InProcessSmtpServer(acceptRecipient: (address, _) => !address.StartsWith("bad", StringComparison.Ordinal));
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { RejectRecipients = new Regex("^bad") });
             var messages = Enumerable.Range(1, 10).Select(i => Message($"Report {i}", $"good{i}@example.test", $"bad{i}@example.test")).ToList();
 
             var results = Send(ConfigFor(server.Port, connections: 2), messages);
@@ -116,14 +117,14 @@ namespace SmtpHandler.Tests
                 Assert.Equal(2, result.Recipients.Count);
             }
 
-            Assert.Equal(10, server.Transactions.Count);
-            Assert.Equal(Enumerable.Range(1, 10).Select(i => $"good{i}@example.test").OrderBy(a => a), server.Transactions.SelectMany(t => t.To).OrderBy(a => a));
+            Assert.Equal(10, server.Delivered.Count);
+            Assert.Equal(Enumerable.Range(1, 10).Select(i => $"good{i}@example.test").OrderBy(a => a), server.Delivered.SelectMany(t => t.To).OrderBy(a => a));
         }
 
         [Fact]
         public void Reports_every_message_as_failed_when_no_connection_can_be_made()
         {
-            var port = InProcessSmtpServer.FreePort();
+            var port = SmtpTestServer.FreePort();
 
             var results = Send(ConfigFor(port, connections: 3, retryCount: 0), Messages(9));
 
@@ -136,7 +137,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Writes_every_log_line_on_the_enumerating_thread_headed_by_its_connection()
         {
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
             var log = new ThreadRecordingLog();
 
             var results = Send(ConfigFor(server.Port, connections: 3), Messages(12), log);
@@ -156,7 +157,7 @@ namespace SmtpHandler.Tests
         public void Asks_for_OAuth_tokens_on_the_enumerating_thread_once_per_connection()
         {
             const string token = "parallel-token-51d2";
-            using var server = new ScriptedSmtpServer(certificates.Server, "reports@contoso.test", token);
+            using var server = new SmtpTestServer(SmtpTestServerOptions.XOAuth2(certificates.Server, "reports@contoso.test", token));
             var threads = new ConcurrentBag<int>();
             var source = new DelegateTokenSource(
                 _ =>
@@ -170,7 +171,7 @@ namespace SmtpHandler.Tests
                 SmtpServer = "127.0.0.1",
                 Port = server.Port,
                 TlsMode = SmtpTlsMode.ImplicitTls,
-                UserName = server.UserName,
+                UserName = server.Options.OAuthUser,
                 TokenSource = source,
                 TrustedCertificatePaths = new[] { certificates.ServerPemPath },
                 ConnectionCount = 3,
@@ -184,17 +185,13 @@ namespace SmtpHandler.Tests
             Assert.Equal(3, server.Connections);
             Assert.Equal(3, source.Calls);
             Assert.All(threads, thread => Assert.Equal(Environment.CurrentManagedThreadId, thread));
-            Assert.Equal(9, server.Messages);
+            Assert.Equal(9, server.Delivered.Count);
         }
 
         [Fact]
         public async Task Cancelling_stops_the_send_on_the_enumerating_thread_and_ends_every_connection()
         {
-            await using var server = new InProcessSmtpServer(acceptData: t =>
-            {
-                Thread.Sleep(200);
-                return SmtpServer.Protocol.SmtpResponse.Ok;
-            });
+            await using var server = new SmtpTestServer(c => c.Verb == "." ? ServerAction.Wait(TimeSpan.FromMilliseconds(200)) : null);
             using var cancel = new CancellationTokenSource();
             var mailer = new SmtpMailer(ConfigFor(server.Port, connections: 2));
             var prepared = Messages(40).Select(m => mailer.Prepare(m)).ToList();
@@ -218,11 +215,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task A_consumer_that_stops_early_leaves_no_connection_sending()
         {
-            await using var server = new InProcessSmtpServer(acceptData: t =>
-            {
-                Thread.Sleep(100);
-                return SmtpServer.Protocol.SmtpResponse.Ok;
-            });
+            await using var server = new SmtpTestServer(c => c.Verb == "." ? ServerAction.Wait(TimeSpan.FromMilliseconds(100)) : null);
             var mailer = new SmtpMailer(ConfigFor(server.Port, connections: 2));
             var prepared = Messages(30).Select(m => mailer.Prepare(m)).ToList();
 
@@ -236,20 +229,20 @@ namespace SmtpHandler.Tests
         /// Once the send has returned, no session starts another transaction: the MAIL commands the server has seen
         /// (after a moment for ones already on the wire) stay as they are, fewer than the messages.
         /// </summary>
-        private static async Task AssertNoMoreTransactionsStart(InProcessSmtpServer server, int messages)
+        private static async Task AssertNoMoreTransactionsStart(SmtpTestServer server, int messages)
         {
             await Task.Delay(300);
-            var started = server.Commands.Count(c => c == "MAIL");
+            var started = server.CountCommands("MAIL");
             Assert.True(started < messages, $"{started} of {messages} transactions started");
             await Task.Delay(500);
-            Assert.Equal(started, server.Commands.Count(c => c == "MAIL"));
+            Assert.Equal(started, server.CountCommands("MAIL"));
         }
 
         [Fact]
         public async Task Ends_every_time_it_is_run_40_sends_of_6_messages_over_3_connections()
         {
             // The end of a send races with the sessions' threads finishing: repeated, a lost wake-up would hang.
-            await using var server = new InProcessSmtpServer();
+            await using var server = new SmtpTestServer();
             var config = ConfigFor(server.Port, connections: 3);
             var run = Task.Run(() =>
             {
@@ -264,7 +257,7 @@ namespace SmtpHandler.Tests
 
             Assert.Same(run, finished);
             await run;
-            Assert.Equal(240, server.Transactions.Count);
+            Assert.Equal(240, server.Delivered.Count);
         }
 
         [Theory]

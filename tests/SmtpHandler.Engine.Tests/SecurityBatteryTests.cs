@@ -54,13 +54,13 @@ namespace SmtpHandler.Tests
             }
         }
 
-        private static string Verb(TranscriptLine line) => line.Line.Split(' ', ':')[0].ToUpperInvariant();
+        private static string Verb(CommandLine line) => line.Line.Split(' ', ':')[0].ToUpperInvariant();
 
         [Fact]
         public void STARTTLS_stripped_from_EHLO_fails_with_StartTlsNotOffered_and_nothing_after_EHLO_goes_in_plaintext()
         {
             // The server offers AUTH in plaintext and no STARTTLS, as a downgrading man in the middle would.
-            using var server = new FaultySmtpServer(extensions: "AUTH PLAIN LOGIN");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { AuthMechanisms = "PLAIN LOGIN" });
             var log = new CapturingLog();
 
             var result = Send(StartTlsConfig(server.Port), log, Message("Stripped", "ann@example.test")).Single();
@@ -68,8 +68,8 @@ namespace SmtpHandler.Tests
             Assert.Equal(SmtpSendStatus.Failed, result.Status);
             Assert.Equal("StartTlsNotOffered", result.ErrorId);
             AssertEachRecipientOnce(result, new[] { "ann@example.test" });
-            Assert.All(server.Transcript, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
-            Assert.Contains(server.Transcript, l => Verb(l) == "EHLO");
+            Assert.All(server.Commands, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
+            Assert.Contains(server.Commands, l => Verb(l) == "EHLO");
             Assert.Empty(server.Delivered);
             AssertNoSecret(log.Lines.Append(result.Error!));
         }
@@ -80,7 +80,12 @@ namespace SmtpHandler.Tests
         [InlineData("554 5.7.0 Go away")]
         public void STARTTLS_answered_with_an_error_fails_with_StartTlsFailed_and_nothing_after_it_goes_in_plaintext(string reply)
         {
-            using var server = new FaultySmtpServer(c => c.Verb == "STARTTLS" ? ServerAction.Reply(reply) : null, certificate: certificates.Server, extensions: "AUTH PLAIN LOGIN");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                Script = c => c.Verb == "STARTTLS" ? ServerAction.Reply(reply) : null,
+                Certificate = certificates.Server,
+                AuthMechanisms = "PLAIN LOGIN",
+            });
             var log = new CapturingLog();
 
             var result = Send(StartTlsConfig(server.Port, retryCount: 1), log, Message("Refused", "ann@example.test")).Single();
@@ -89,9 +94,9 @@ namespace SmtpHandler.Tests
             Assert.Equal("StartTlsFailed", result.ErrorId);
             Assert.Contains(reply.Substring(0, 3), result.Error);
             AssertEachRecipientOnce(result, new[] { "ann@example.test" });
-            Assert.All(server.Transcript, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
-            Assert.All(server.Transcript, l => Assert.False(l.Encrypted));
-            Assert.Contains(server.Transcript, l => Verb(l) == "STARTTLS");
+            Assert.All(server.Commands, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
+            Assert.All(server.Commands, l => Assert.False(l.Encrypted));
+            Assert.Contains(server.Commands, l => Verb(l) == "STARTTLS");
             Assert.Empty(server.Delivered);
 
             // A 4xx may be temporary: one more connection (RetryCount 1), refused alike; a 5xx is final.
@@ -108,13 +113,15 @@ namespace SmtpHandler.Tests
             // attack). A client that kept them would read them as the replies to EHLO, AUTH, MAIL... after TLS: the
             // first injection offers no AUTH (the login would fail), the second answers ahead (bob's 550 would be
             // missed). MailKit 4.16+ drops what was buffered before the handshake.
-            using var server = new FaultySmtpServer(
-                c =>
+            using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                Script = c =>
                     c.Verb == "STARTTLS" ? ServerAction.StartTlsWith("220 2.0.0 Ready to start TLS\r\n" + injected) :
                     c.Verb == "RCPT" && c.Argument == "bob@example.test" ? ServerAction.Reply("550 5.1.1 <bob@example.test>: Recipient address rejected") :
                     null,
-                certificate: certificates.Server,
-                extensions: "AUTH PLAIN LOGIN");
+                Certificate = certificates.Server,
+                AuthMechanisms = "PLAIN LOGIN",
+            });
             var log = new CapturingLog();
 
             var result = Send(StartTlsConfig(server.Port), log, Message("Injected", "ann@example.test", "bob@example.test", "cat@example.test")).Single();
@@ -131,9 +138,9 @@ namespace SmtpHandler.Tests
             Assert.Contains("Recipient address rejected", bob.Reply);
             var delivered = Assert.Single(server.Delivered);
             Assert.Equal(new[] { "ann@example.test", "cat@example.test" }, delivered.To);
-            var afterTls = server.Transcript.Where(l => l.Encrypted).Select(Verb).ToList();
+            var afterTls = server.Commands.Where(l => l.Encrypted).Select(Verb).ToList();
             Assert.Equal(new[] { "EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "RCPT", "DATA" }, afterTls.Take(7));
-            Assert.Equal(new[] { "EHLO", "STARTTLS" }, server.Transcript.Where(l => !l.Encrypted).Select(Verb));
+            Assert.Equal(new[] { "EHLO", "STARTTLS" }, server.Commands.Where(l => !l.Encrypted).Select(Verb));
             Assert.Equal(1, server.Connections);
         }
 
@@ -141,7 +148,7 @@ namespace SmtpHandler.Tests
         public void A_credential_is_refused_before_AUTH_over_plaintext_even_when_the_server_offers_AUTH_there()
         {
             // Built without Validate(), as only code can: the connection itself still refuses to log in in plaintext.
-            using var server = new FaultySmtpServer(extensions: "AUTH PLAIN LOGIN");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { AuthMechanisms = "PLAIN LOGIN" });
             var config = Config(server.Port) with { UserName = User, Password = new NetworkCredential(string.Empty, Password).SecurePassword };
             var log = new CapturingLog();
 
@@ -150,7 +157,7 @@ namespace SmtpHandler.Tests
             Assert.Equal(SmtpSendStatus.Failed, result.Status);
             Assert.Equal("UnencryptedAuthenticationRefused", result.ErrorId);
             AssertEachRecipientOnce(result, new[] { "ann@example.test" });
-            Assert.All(server.Transcript, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
+            Assert.All(server.Commands, l => Assert.DoesNotContain(Verb(l), AfterEhlo));
             Assert.Empty(server.Delivered);
             AssertNoSecret(log.Lines.Append(result.Error!));
 
@@ -162,13 +169,13 @@ namespace SmtpHandler.Tests
         [Fact]
         public void With_AllowUnencryptedAuthentication_the_same_server_gets_AUTH_in_plaintext_so_the_refusal_above_is_real()
         {
-            using var server = new FaultySmtpServer(extensions: "AUTH PLAIN LOGIN");
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { AuthMechanisms = "PLAIN LOGIN" });
             var config = Config(server.Port) with { UserName = User, Password = new NetworkCredential(string.Empty, Password).SecurePassword, AllowUnencryptedAuthentication = true };
 
             var result = Send(config.Validate(), Message("Allowed", "ann@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
-            Assert.Contains(server.Transcript, l => Verb(l) == "AUTH" && !l.Encrypted);
+            Assert.Contains(server.Commands, l => Verb(l) == "AUTH" && !l.Encrypted);
         }
 
         [Theory]
@@ -176,18 +183,18 @@ namespace SmtpHandler.Tests
         [InlineData("LOGIN")]
         public void A_credential_logs_in_only_after_STARTTLS_and_the_password_reaches_no_log_line_in_any_encoding(string mechanism)
         {
-            using var server = new FaultySmtpServer(certificate: certificates.Server, extensions: "AUTH " + mechanism);
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { Certificate = certificates.Server, AuthMechanisms = mechanism });
             var log = new CapturingLog();
 
             var result = Send(StartTlsConfig(server.Port), log, Message("Login", "ann@example.test")).Single();
 
             Assert.Equal(SmtpSendStatus.Sent, result.Status);
-            var auth = Assert.Single(server.Transcript, l => Verb(l) == "AUTH");
+            var auth = Assert.Single(server.Commands, l => Verb(l) == "AUTH");
             Assert.True(auth.Encrypted);
-            Assert.All(server.Transcript.Where(l => !l.Encrypted), l => Assert.DoesNotContain(Verb(l), AfterEhlo));
+            Assert.All(server.Commands.Where(l => !l.Encrypted), l => Assert.DoesNotContain(Verb(l), AfterEhlo));
 
             // The server did get the password (so the log had something to hide)...
-            Assert.Contains(server.Transcript, l => SecretForms().Any(s => l.Line.Contains(s)));
+            Assert.Contains(server.Commands, l => SecretForms().Any(s => l.Line.Contains(s)));
 
             // ...and no log line, result text or reply shows it.
             Assert.Contains(log.Lines, l => l.StartsWith("C: AUTH " + mechanism, StringComparison.Ordinal));

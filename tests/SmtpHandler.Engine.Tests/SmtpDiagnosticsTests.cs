@@ -9,6 +9,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace SmtpHandler.Tests
@@ -68,7 +69,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public async Task Checks_the_sender_and_each_recipient_then_resets_without_sending()
         {
-            await using var server = new InProcessSmtpServer(acceptRecipient: (address, _) => !address.StartsWith("nobody", StringComparison.Ordinal));
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { RejectRecipients = new Regex("^nobody") });
             var diagnostics = new SmtpDiagnostics(ConfigFor(server.Port)) { Envelope = new SmtpEnvelopeCheck("reports@example.test", new[] { "ann@example.test", "nobody@example.test" }) };
 
             var report = diagnostics.Run();
@@ -81,37 +82,30 @@ namespace SmtpHandler.Tests
             Assert.Contains("C: RSET", report.Transcript);
             Assert.DoesNotContain("C: DATA", report.Transcript);
             await Task.Delay(200);
-            Assert.Empty(server.Transactions);
+            Assert.Empty(server.Delivered);
         }
 
         [Fact]
         public void Uses_the_null_sender_when_only_recipients_are_given_and_there_is_no_default()
         {
-            using var server = new RawServer(session =>
-            {
-                session.Send("220 raw.test ready");
-                session.Expect("EHLO").Send("250 raw.test");
-                session.Expect("MAIL FROM:<>").Send("250 OK");
-                session.Expect("RCPT TO:<ann@example.test>").Send("250 OK");
-                session.Expect("RSET").Send("250 OK");
-                session.Expect("QUIT").Send("221 Bye");
-            });
+            using var server = new SmtpTestServer(ServerScript.At("EHLO", ServerAction.Reply("250 smtp.test")));
             var report = new SmtpDiagnostics(ConfigFor(server.Port)) { Envelope = new SmtpEnvelopeCheck(null, new[] { "ann@example.test" }) }.Run();
 
             Assert.True(report.Success, string.Join(" | ", report.Findings.Select(f => f.ToString())));
             Assert.Equal(string.Empty, report.Sender!.Address);
-            Assert.Null(server.Failure);
+            Assert.Collection(
+                server.Commands,
+                c => Assert.Equal("EHLO", c.Verb),
+                c => Assert.StartsWith("MAIL FROM:<>", c.Line),
+                c => Assert.StartsWith("RCPT TO:<ann@example.test>", c.Line),
+                c => Assert.Equal("RSET", c.Line),
+                c => Assert.Equal("QUIT", c.Line));
         }
 
         [Fact]
         public void A_server_that_stops_answering_after_the_greeting_ends_within_the_timeout()
         {
-            using var server = new RawServer(session =>
-            {
-                session.Send("220 raw.test ready");
-                session.Expect("EHLO");
-                session.WaitUntilClosed();
-            });
+            using var server = new SmtpTestServer(ServerScript.At("EHLO", ServerAction.Silence));
             var clock = Stopwatch.StartNew();
 
             var report = new SmtpDiagnostics(ConfigFor(server.Port, timeoutSeconds: 1.5)).Run();
@@ -125,7 +119,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Stops_at_once_when_cancelled_while_the_server_is_silent()
         {
-            using var server = new RawServer(session => session.WaitUntilClosed());
+            using var server = new SmtpTestServer(ServerScript.At("CONNECT", ServerAction.Silence));
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
             var clock = Stopwatch.StartNew();
 
@@ -137,11 +131,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Reports_a_connection_dropped_after_ehlo()
         {
-            using var server = new RawServer(session =>
-            {
-                session.Send("220 raw.test ready");
-                session.Expect("EHLO");
-            });
+            using var server = new SmtpTestServer(ServerScript.At("EHLO", ServerAction.Drop));
 
             var report = new SmtpDiagnostics(ConfigFor(server.Port)).Run();
 
@@ -152,7 +142,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Reports_a_service_that_does_not_speak_smtp()
         {
-            using var server = new RawServer(session => session.Send("SSH-2.0-OpenSSH_9.6"));
+            using var server = new SmtpTestServer(new SmtpTestServerOptions { Greeting = "SSH-2.0-OpenSSH_9.6" });
 
             var report = new SmtpDiagnostics(ConfigFor(server.Port)).Run();
 
@@ -163,12 +153,13 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Refuses_to_go_on_when_data_follows_the_reply_to_starttls()
         {
-            using var server = new RawServer(session =>
+            // STARTTLS offered without a certificate: the server never starts TLS, it only injects a line after its 220.
+            using var server = new SmtpTestServer(new SmtpTestServerOptions
             {
-                session.Send("220 raw.test ready");
-                session.Expect("EHLO").Send("250-raw.test\r\n250 STARTTLS");
-                session.Expect("STARTTLS").Send("220 Go ahead\r\n250-injected");
-                session.WaitUntilClosed();
+                Script = c =>
+                    c.Verb == "EHLO" ? ServerAction.Reply("250-smtp.test\r\n250 STARTTLS") :
+                    c.Verb == "STARTTLS" ? ServerAction.Reply("220 Go ahead\r\n250-injected") :
+                    null,
             });
             var config = ConfigFor(server.Port) with { TlsMode = SmtpTlsMode.StartTls };
 
@@ -181,12 +172,7 @@ namespace SmtpHandler.Tests
         [Fact]
         public void Refuses_starttls_that_is_not_offered()
         {
-            using var server = new RawServer(session =>
-            {
-                session.Send("220 raw.test ready");
-                session.Expect("EHLO").Send("250-raw.test\r\n250 8BITMIME");
-                session.Expect("QUIT").Send("221 Bye");
-            });
+            using var server = new SmtpTestServer(ServerScript.At("EHLO", ServerAction.Reply("250-smtp.test\r\n250 8BITMIME")));
             var config = ConfigFor(server.Port) with { TlsMode = SmtpTlsMode.StartTls };
 
             var report = new SmtpDiagnostics(config).Run();
@@ -194,99 +180,7 @@ namespace SmtpHandler.Tests
             Assert.Equal("StartTlsNotOffered", report.ErrorId);
             Assert.False(report.StartTlsOffered);
             Assert.Equal(new[] { "8BITMIME" }, report.CapabilitiesBeforeTls);
-        }
-
-        /// <summary>A one-connection scripted server: the test writes the server's side of the conversation.</summary>
-        private sealed class RawServer : IDisposable
-        {
-            private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-            private readonly CancellationTokenSource stop = new();
-            private readonly Task serving;
-
-            public RawServer(Action<Session> script)
-            {
-                listener.Start();
-                Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                serving = Task.Run(async () =>
-                {
-                    using var client = await listener.AcceptTcpClientAsync(stop.Token);
-                    using var session = new Session(client, stop.Token);
-                    try
-                    {
-                        script(session);
-                    }
-                    catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidDataException)
-                    {
-                        Failure = ex;
-                    }
-                });
-            }
-
-            public int Port { get; }
-
-            public Exception? Failure { get; private set; }
-
-            public void Dispose()
-            {
-                stop.Cancel();
-                listener.Stop();
-                try
-                {
-                    serving.Wait(TimeSpan.FromSeconds(5));
-                }
-                catch (AggregateException)
-                {
-                }
-
-                stop.Dispose();
-            }
-
-            public sealed class Session : IDisposable
-            {
-                private readonly TcpClient client;
-                private readonly CancellationToken stop;
-                private readonly StreamReader reader;
-
-                public Session(TcpClient client, CancellationToken stop)
-                {
-                    this.client = client;
-                    this.stop = stop;
-                    reader = new StreamReader(client.GetStream(), Encoding.ASCII);
-                }
-
-                public Session Send(string lines)
-                {
-                    var bytes = Encoding.ASCII.GetBytes(lines + "\r\n");
-                    client.GetStream().Write(bytes, 0, bytes.Length);
-                    return this;
-                }
-
-                public Session Expect(string start)
-                {
-                    var line = reader.ReadLineAsync(stop).AsTask().GetAwaiter().GetResult();
-                    if (line == null || !line.StartsWith(start, StringComparison.OrdinalIgnoreCase))
-                    {
-                        throw new InvalidDataException($"expected {start}, got {line ?? "(closed)"}");
-                    }
-
-                    return this;
-                }
-
-                public void WaitUntilClosed()
-                {
-                    try
-                    {
-                        while (reader.ReadLineAsync(stop).AsTask().GetAwaiter().GetResult() != null)
-                        {
-                        }
-                    }
-                    catch (Exception ex) when (ex is IOException or OperationCanceledException)
-                    {
-                    }
-                }
-
-                public void Dispose() => client.Dispose();
-            }
+            Assert.Equal("QUIT", server.Commands[^1].Line);
         }
     }
 }

@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using MimeKit;
 
@@ -15,6 +18,13 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class PickupWriter
     {
+        private const int OwnerReadWrite = 0x180; // 0600: UnixFileMode.UserRead | UnixFileMode.UserWrite
+        private static readonly Type? OptionsType =
+            typeof(FileStream).Assembly.GetType("System.IO.FileStreamOptions") is { } type && type.GetProperty("UnixCreateMode") != null ? type : null;
+
+        private static readonly ConstructorInfo? FileStreamWithOptions =
+            OptionsType == null ? null : typeof(FileStream).GetConstructor(new[] { typeof(string), OptionsType });
+
         private readonly SmtpHandlerConfig config;
         private readonly ISmtpLog log;
 
@@ -105,7 +115,7 @@ namespace SmtpHandler
             options.NewLineFormat = NewLineFormat.Dos;
             try
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                using (var stream = CreateNew(temp))
                 {
                     var bytes = Encoding.UTF8.GetBytes(envelope.ToString());
                     stream.Write(bytes, 0, bytes.Length);
@@ -130,6 +140,48 @@ namespace SmtpHandler
             }
             log.Step($"Wrote {final} for {batch.Count} recipient(s)");
             return final;
+        }
+
+        /// <summary>
+        /// A new file for writing, failing if it exists; on Unix readable by its owner only (0600) from the moment it
+        /// exists. On Windows it takes the folder's ACL: protect the folder.
+        /// </summary>
+        internal static FileStream CreateNew(string path)
+        {
+            if (OwnerOnlyOptions() is { } options)
+            {
+                try
+                {
+                    return (FileStream)FileStreamWithOptions!.Invoke(new[] { path, options });
+                }
+                catch (TargetInvocationException ex) when (ex.InnerException != null)
+                {
+                    // The same IOException (the file exists, the folder went away) a plain FileStream throws.
+                    ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+                    throw;
+                }
+            }
+
+            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+
+        // .NET 7+ FileStreamOptions.UnixCreateMode gives open(2) the mode itself (no chmod after, so no moment when others
+        // may open the file); netstandard2.0 reaches it by reflection. Unix PowerShell runs on .NET 8+, so it is there.
+        private static object? OwnerOnlyOptions()
+        {
+            if (OptionsType == null || FileStreamWithOptions == null || RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return null;
+            }
+
+            var options = Activator.CreateInstance(OptionsType);
+            OptionsType.GetProperty("Mode")!.SetValue(options, FileMode.CreateNew);
+            OptionsType.GetProperty("Access")!.SetValue(options, FileAccess.Write);
+            OptionsType.GetProperty("Share")!.SetValue(options, FileShare.None);
+            var unixCreateMode = OptionsType.GetProperty("UnixCreateMode")!;
+            var modeType = Nullable.GetUnderlyingType(unixCreateMode.PropertyType) ?? unixCreateMode.PropertyType;
+            unixCreateMode.SetValue(options, Enum.ToObject(modeType, OwnerReadWrite));
+            return options;
         }
     }
 }

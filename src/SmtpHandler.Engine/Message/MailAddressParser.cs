@@ -57,6 +57,12 @@ namespace SmtpHandler
                 return false;
             }
 
+            if (RfcLimits.AddressTooLong(parsed.Address) is { } tooLong)
+            {
+                why = tooLong;
+                return false;
+            }
+
             mailbox = parsed;
             why = string.Empty;
             return true;

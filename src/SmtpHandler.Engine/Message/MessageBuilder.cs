@@ -67,6 +67,8 @@ namespace SmtpHandler
                 {
                     throw Invalid("InvalidMessageId", "MessageId", message.MessageId, $"'{message.MessageId}' is not a Message-Id of the form id@domain.");
                 }
+
+                RfcLimits.CheckHeaderLine("Message-Id", $"<{messageId}>", "MessageId");
             }
             else
             {
@@ -312,6 +314,7 @@ namespace SmtpHandler
             }
 
             RequireSingleLine(value ?? string.Empty, $"Header '{name}'");
+            RfcLimits.CheckHeaderLine(name, value ?? string.Empty, "Header");
         }
 
         private static void AddCustomHeader(MimeMessage mime, string name, string? value)

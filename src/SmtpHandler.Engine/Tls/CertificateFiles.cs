@@ -39,6 +39,10 @@ namespace SmtpHandler
         public const string KeyParameter = "ClientCertificateKeyPath";
         public const string PasswordParameter = "ClientCertificatePassword";
 
+        // A PEM bundle of every CA a Linux distribution trusts is about 220 KB; a certificate, key or PFX with its
+        // chain a few KB. 1 MiB takes all of them and keeps a wrong file (a disk image, a device) out of memory.
+        public const int MaxFileBytes = 1024 * 1024;
+
         private static readonly Regex PemBlock = new(
             @"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----",
             RegexOptions.Singleline | RegexOptions.CultureInvariant);
@@ -269,18 +273,8 @@ namespace SmtpHandler
             }
         }
 
-        private static byte[] Read(string parameter, string path)
-        {
-            try
-            {
-                return File.ReadAllBytes(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException || ex is SecurityException)
-            {
-                var why = ex is FileNotFoundException || ex is DirectoryNotFoundException ? "does not exist" : $"cannot be read ({ex.Message})";
-                throw Fail(parameter, path, $"The certificate file '{path}' {why}.");
-            }
-        }
+        private static byte[] Read(string parameter, string path) =>
+            RegularFile.TryReadAll(path, MaxFileBytes, out var why) ?? throw Fail(parameter, path, $"The certificate file '{path}' {why}.");
 
         private static bool IsPem(byte[] bytes) => Text(bytes).Contains("-----BEGIN ");
 

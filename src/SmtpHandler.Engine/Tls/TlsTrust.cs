@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Net.Security;
 using System.Security.Cryptography;
@@ -26,6 +25,8 @@ namespace SmtpHandler
     /// accepted), and every certificate from the server's up to and including the trusted one must be
     /// within its validity dates, and a server certificate that names its uses must allow TLS server
     /// authentication.</item>
+    /// <item>With trusted files, no certificate below the trusted one may be signed with SHA-1 or weaker, as
+    /// browsers refuse them; the trusted certificate's own signature is not relied on, so it does not count.</item>
     /// <item>Revocation only with <see cref="SmtpHandlerConfig.CheckCertificateRevocation"/> (default off,
     /// like .NET's SslStream): then a revoked certificate, or one whose status can't be learned, below the
     /// trusted one is refused. The trusted certificate itself is not revocation-checked (like a root).</item>
@@ -235,7 +236,10 @@ namespace SmtpHandler
             }
         }
 
-        /// <summary>Builds the chain towards the trusted files and checks it up to the first of them.</summary>
+        /// <summary>
+        /// Builds the chain towards the trusted files and checks it up to the first of them: dates up to and
+        /// including it, the signatures below it (SHA-1 or weaker is refused).
+        /// </summary>
         private IEnumerable<TlsProblem> CustomChainProblems(X509Certificate2 leaf, X509Chain? serverChain, X509Certificate2Collection trusted)
         {
             using var chain = new X509Chain();
@@ -253,7 +257,8 @@ namespace SmtpHandler
             chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
             chain.ChainPolicy.RevocationMode = config.CheckCertificateRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
             chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
-            chain.ChainPolicy.VerificationTime = DateTime.Now;
+            var now = DateTime.Now;
+            chain.ChainPolicy.VerificationTime = now;
             chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
 
             // Build's verdict is not used: with AllowUnknownCertificateAuthority it differs between platforms.
@@ -284,6 +289,17 @@ namespace SmtpHandler
                         yield return problem;
                     }
                 }
+
+                // Checked here too: a platform may leave out the dates of the certificate a partial chain ends at.
+                if (CertificateRules.OutsideDates(elements[i].Certificate, now) is { } dates)
+                {
+                    yield return dates;
+                }
+
+                if (i < anchor && CertificateRules.WeakSignature(elements[i].Certificate) is { } weak)
+                {
+                    yield return weak;
+                }
             }
         }
 
@@ -300,10 +316,7 @@ namespace SmtpHandler
                         ? new TlsProblem(TlsProblemKind.UntrustedRoot, $"{ChainEnd(certificate)} is not trusted by the operating system (untrusted root)", UntrustedAdvice())
                         : null;
                 case X509ChainStatusFlags.NotTimeValid:
-                    var now = DateTime.Now;
-                    return certificate.NotAfter < now
-                        ? new TlsProblem(TlsProblemKind.Expired, $"the certificate {subject} expired on {Utc(certificate.NotAfter)}", "The server's certificate must be renewed: an expired certificate is never accepted.")
-                        : new TlsProblem(TlsProblemKind.NotYetValid, $"the certificate {subject} is not valid before {Utc(certificate.NotBefore)}", "Check the clock of this computer and of the server.");
+                    return certificate.NotAfter < DateTime.Now ? CertificateRules.Expired(certificate) : CertificateRules.NotYetValid(certificate);
                 case X509ChainStatusFlags.Revoked:
                     return new TlsProblem(TlsProblemKind.Revoked, $"the certificate {subject} has been revoked by its issuer", "The server needs a new certificate.");
                 case X509ChainStatusFlags.RevocationStatusUnknown:
@@ -341,8 +354,6 @@ namespace SmtpHandler
 
         private static bool IsRevocationStatus(X509ChainStatusFlags flags) =>
             flags == X509ChainStatusFlags.RevocationStatusUnknown || flags == X509ChainStatusFlags.OfflineRevocation || flags == X509ChainStatusFlags.Revoked;
-
-        private static string Utc(DateTime local) => local.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
         private static TlsVerdict Refuse(params TlsProblem[] problems) => TlsVerdict.Refused(problems);
 

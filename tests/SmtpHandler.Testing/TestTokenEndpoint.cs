@@ -1,4 +1,3 @@
-#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -12,7 +11,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace SmtpHandler.Tests
+namespace SmtpHandler.Testing
 {
     /// <summary>
     /// A minimal HTTPS OAuth 2.0 token endpoint (TcpListener + SslStream) on a free loopback port: it records the
