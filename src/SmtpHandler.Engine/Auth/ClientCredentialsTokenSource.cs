@@ -285,15 +285,13 @@ namespace SmtpHandler
 
         private static X509Certificate2 LoadCertificate(string path, SecureString? password)
         {
-            if (!File.Exists(path))
-            {
-                throw SmtpHandlerConfig.Invalid("OAuthCertificatePath", path, $"The certificate file '{path}' does not exist.");
-            }
-
+            // The same guard as every other certificate file: a regular file of sane size, never a pipe or a device.
+            var bytes = RegularFile.TryReadAll(path, CertificateFiles.MaxFileBytes, out var why)
+                ?? throw SmtpHandlerConfig.Invalid("OAuthCertificatePath", path, $"The certificate file '{path}' {why}.");
             X509Certificate2 loaded;
             try
             {
-                loaded = password == null ? new X509Certificate2(path) : new X509Certificate2(path, password);
+                loaded = password == null ? new X509Certificate2(bytes) : new X509Certificate2(bytes, password);
             }
             catch (CryptographicException ex)
             {
