@@ -26,6 +26,9 @@ namespace SmtpHandler
         private IPEndPoint? remote;
         private IPEndPoint? local;
 
+        // The step under way, named for a finding when it fails in a way no other finding foresees.
+        private string step = "the configuration";
+
         public SmtpDiagnosis(SmtpHandlerConfig config, ISmtpLog log, SmtpEnvelopeCheck? envelope, bool startTlsOverridden, CancellationToken cancellation)
         {
             this.config = config;
@@ -64,16 +67,23 @@ namespace SmtpHandler
 
                 // The trust decision sending uses; a certificate file that can't be read fails as InvalidCertificateFile,
                 // a finding like any other SmtpHandlerException.
+                step = "the configuration's trust settings";
                 trust = TlsTrust.Create(config);
+                step = "name resolution";
                 var addresses = Resolve();
+                step = "the TCP connection";
                 wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
                 if (config.TlsMode == SmtpTlsMode.ImplicitTls)
                 {
+                    step = "the TLS handshake";
                     Handshake(implicitTls: true);
                 }
 
+                step = "the greeting";
                 Greet();
+                step = "EHLO";
                 var capabilities = Ehlo();
+                step = "STARTTLS";
                 if (config.TlsMode == SmtpTlsMode.StartTls)
                 {
                     capabilities = StartTls(capabilities);
@@ -83,7 +93,9 @@ namespace SmtpHandler
                     Plaintext(capabilities);
                 }
 
+                step = "AUTH";
                 Authenticate(capabilities);
+                step = "MAIL FROM and RCPT TO";
                 CheckEnvelope();
                 Quit();
             }
@@ -98,6 +110,12 @@ namespace SmtpHandler
             catch (SmtpHandlerException ex)
             {
                 Add(Findings.From(ex));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellation.IsCancellationRequested)
+            {
+                // Whatever the server (or a surprise of ours) does, the diagnosis returns a report: the steps so far and why it stopped.
+                Add(Findings.DiagnosisStepFailed(step, ex));
+                Quit();
             }
             finally
             {
