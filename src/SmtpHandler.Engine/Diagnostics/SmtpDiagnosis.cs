@@ -20,6 +20,9 @@ namespace SmtpHandler
         private readonly CancellationToken cancellation;
         private readonly SmtpConnectionReport report;
         private readonly List<string> transcript = new();
+
+        // What this diagnosis sent to log in: masked wherever the server's words are shown.
+        private readonly SentSecrets secrets;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private TlsTrust? trust;
         private SmtpWire? wire;
@@ -32,7 +35,8 @@ namespace SmtpHandler
         public SmtpDiagnosis(SmtpHandlerConfig config, ISmtpLog log, SmtpEnvelopeCheck? envelope, bool startTlsOverridden, CancellationToken cancellation)
         {
             this.config = config;
-            this.log = log;
+            secrets = SentSecrets.For(config);
+            this.log = ServerTextLog.Wrap(log, secrets);
             this.envelope = envelope;
             this.startTlsOverridden = startTlsOverridden;
             this.cancellation = cancellation;
@@ -72,7 +76,7 @@ namespace SmtpHandler
                 step = "name resolution";
                 var addresses = Resolve();
                 step = "the TCP connection";
-                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
+                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation, secrets);
                 if (config.TlsMode == SmtpTlsMode.ImplicitTls)
                 {
                     step = "the TLS handshake";
@@ -163,6 +167,14 @@ namespace SmtpHandler
 
         private void Add(SmtpFinding finding)
         {
+            // Findings quote the server (a refusal, an exception's text): the same filter as every other output.
+            var message = ServerText.Clean(finding.Message, secrets);
+            var advice = ServerText.CleanOrNull(finding.Advice, secrets);
+            if (!ReferenceEquals(message, finding.Message) || !ReferenceEquals(advice, finding.Advice))
+            {
+                finding = new SmtpFinding(finding.Severity, finding.Id, message, advice);
+            }
+
             report.FindingList.Add(finding);
             log.Step($"{finding.Severity} {finding.Id}: {finding.Message}");
         }

@@ -74,6 +74,7 @@ namespace SmtpHandler
                 return;
             }
 
+            secrets.AddSecret(token.AccessToken);
             report.TokenExpiresOn = token.ExpiresOn;
             if (token.ExpiresOn is DateTimeOffset expires && expires < DateTimeOffset.UtcNow)
             {
@@ -96,6 +97,7 @@ namespace SmtpHandler
                 if (sasl.SupportsInitialResponse)
                 {
                     var initial = sasl.Challenge(null, cancellation);
+                    secrets.AddSent(initial);
                     command += " " + (initial.Length == 0 ? "=" : initial);
                     shown += " " + SecretRedactor.Mask;
                 }
@@ -104,7 +106,9 @@ namespace SmtpHandler
                 for (var round = 0; reply.Code == 334 && round < 10; round++)
                 {
                     var challenge = reply.Lines.Count > 0 ? reply.Lines[0].Trim() : string.Empty;
-                    reply = Wire.Send("AUTH", sasl.Challenge(challenge, cancellation) ?? string.Empty, SecretRedactor.Mask);
+                    var answer = sasl.Challenge(challenge, cancellation) ?? string.Empty;
+                    secrets.AddSent(answer);
+                    reply = Wire.Send("AUTH", answer, SecretRedactor.Mask);
                 }
             }
             catch (Exception ex) when (ex is not SmtpWireException && ex is not OperationCanceledException)
