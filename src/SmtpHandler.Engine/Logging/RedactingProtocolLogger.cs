@@ -86,13 +86,10 @@ namespace SmtpHandler
 
             LastCommand = LastVerb(buffer, offset, count) ?? LastCommand;
             var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count);
-            if (secrets != null)
+            for (var i = 0; i < (secrets?.Count ?? 0); i++)
             {
-                // Outside AUTH the detector finds nothing at once (it allocates nothing either).
-                foreach (var secret in secrets)
-                {
-                    Secrets.AddSent(Encoding.ASCII.GetString(buffer, secret.StartIndex, secret.Length));
-                }
+                // Outside AUTH the detector finds nothing at once, and allocates nothing.
+                Secrets.AddSent(Encoding.ASCII.GetString(buffer, secrets![i].StartIndex, secrets[i].Length));
             }
 
             if (!log.IsProtocolEnabled)

@@ -18,7 +18,12 @@ namespace SmtpHandler
         // Shorter values would mask ordinary words of a reply (a one-letter password, "=" for an empty answer).
         private const int ShortestMatched = 3;
         private const string Bearer = "auth=Bearer ";
+
+        // Enough for the AUTH lines of every connection a parallel send has open; older lines answered older connections.
+        private const int RecentSentKept = 64;
         private readonly object gate = new();
+        private readonly List<string> held = new();
+        private readonly Queue<string> recentSent = new();
 
         // Longest first, so that none is half masked; replaced as a whole so that readers need no lock.
         private string[] values = Array.Empty<string>();
@@ -35,14 +40,15 @@ namespace SmtpHandler
             return secrets;
         }
 
-        public bool IsEmpty => Volatile.Read(ref values).Length == 0;
+        /// <summary>How many spellings are matched now.</summary>
+        public int Count => Volatile.Read(ref values).Length;
 
         /// <summary>A secret we hold (a password, an access token), in each spelling it may travel in.</summary>
         public void AddSecret(string? secret)
         {
             if (!string.IsNullOrEmpty(secret))
             {
-                Add(SecretRedactor.Spellings(secret!));
+                Add(SecretRedactor.Spellings(secret!), sent: false);
             }
         }
 
@@ -53,15 +59,19 @@ namespace SmtpHandler
         public void AddSent(string sent)
         {
             sent = sent.Trim();
-            Add(new[] { sent });
+            var spellings = new List<string> { sent };
             var decoded = Decode(sent);
             var at = decoded?.IndexOf(Bearer, StringComparison.Ordinal) ?? -1;
             if (at >= 0)
             {
                 var start = at + Bearer.Length;
                 var end = decoded!.IndexOf('\u0001', start);
-                AddSecret(decoded.Substring(start, (end < 0 ? decoded.Length : end) - start));
+                spellings.AddRange(SecretRedactor.Spellings(decoded.Substring(start, (end < 0 ? decoded.Length : end) - start)));
             }
+
+            // A token source may give each connection a new token: only the recent lines are kept, so a long send
+            // does not make every reply slower to check.
+            Add(spellings, sent: true);
         }
 
         /// <summary><paramref name="text"/> with each value masked; the same instance when none is set or none occurs.</summary>
@@ -71,14 +81,35 @@ namespace SmtpHandler
             return current.Length == 0 ? text : SecretRedactor.RedactEach(text, current);
         }
 
-        private void Add(IEnumerable<string> spellings)
+        private void Add(IEnumerable<string> spellings, bool sent)
         {
             lock (gate)
             {
-                var added = values.Concat(spellings.Where(s => s.Length >= ShortestMatched)).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToArray();
-                if (added.Length != values.Length)
+                var changed = false;
+                foreach (var spelling in spellings.Where(s => s.Length >= ShortestMatched))
                 {
-                    Volatile.Write(ref values, added);
+                    if (held.Contains(spelling, StringComparer.Ordinal) || recentSent.Contains(spelling, StringComparer.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    changed = true;
+                    if (!sent)
+                    {
+                        held.Add(spelling);
+                        continue;
+                    }
+
+                    recentSent.Enqueue(spelling);
+                    if (recentSent.Count > RecentSentKept)
+                    {
+                        recentSent.Dequeue();
+                    }
+                }
+
+                if (changed)
+                {
+                    Volatile.Write(ref values, held.Concat(recentSent).OrderByDescending(s => s.Length).ToArray());
                 }
             }
         }

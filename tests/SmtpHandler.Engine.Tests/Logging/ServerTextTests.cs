@@ -60,6 +60,21 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public void Only_recent_AUTH_lines_are_kept_but_the_password_always_is()
+        {
+            var secrets = new SentSecrets();
+            secrets.AddSecret("held-password");
+            for (var i = 0; i < 500; i++)
+            {
+                secrets.AddSent(Base64($"user=ann@example.test\u0001auth=Bearer token-{i:D4}\u0001\u0001"));
+            }
+
+            Assert.InRange(secrets.Count, 1, 4 + 64);
+            Assert.Equal("******** ********", secrets.Redact("held-password token-0499"));
+            Assert.Equal("token-0001", secrets.Redact("token-0001"));
+        }
+
+        [Fact]
         public void Clean_masks_before_it_neutralises()
         {
             var secrets = new SentSecrets();
