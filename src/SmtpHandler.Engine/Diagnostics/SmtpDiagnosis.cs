@@ -20,10 +20,10 @@ namespace SmtpHandler
         private readonly CancellationToken cancellation;
         private readonly SmtpConnectionReport report;
         private readonly List<string> transcript = new();
+        private readonly Stopwatch clock = Stopwatch.StartNew();
 
         // What this diagnosis sent to log in: masked wherever the server's words are shown.
         private readonly SentSecrets secrets;
-        private readonly Stopwatch clock = Stopwatch.StartNew();
         private TlsTrust? trust;
         private SmtpWire? wire;
         private IPEndPoint? remote;
@@ -87,13 +87,14 @@ namespace SmtpHandler
                 Greet();
                 step = "EHLO";
                 var capabilities = Ehlo();
-                step = "STARTTLS";
                 if (config.TlsMode == SmtpTlsMode.StartTls)
                 {
+                    step = "STARTTLS";
                     capabilities = StartTls(capabilities);
                 }
                 else if (config.TlsMode == SmtpTlsMode.None)
                 {
+                    step = "the checks of a plaintext connection";
                     Plaintext(capabilities);
                 }
 
