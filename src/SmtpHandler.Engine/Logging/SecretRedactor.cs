@@ -26,9 +26,21 @@ namespace SmtpHandler
                 return text;
             }
 
-            foreach (var spelling in secrets.Where(s => !string.IsNullOrEmpty(s)).SelectMany(s => Spellings(s!)).Distinct().OrderByDescending(s => s.Length))
+            return RedactEach(text, secrets.Where(s => !string.IsNullOrEmpty(s)).SelectMany(s => Spellings(s!)).Distinct().OrderByDescending(s => s.Length).ToList());
+        }
+
+        /// <summary>
+        /// <paramref name="text"/> with each of <paramref name="values"/> (exact spellings, longest first) replaced by
+        /// <see cref="Mask"/>; the same instance when none occurs.
+        /// </summary>
+        public static string RedactEach(string text, IReadOnlyList<string> values)
+        {
+            for (var i = 0; i < values.Count; i++)
             {
-                text = Replace(text, spelling);
+                if (values[i].Length > 0)
+                {
+                    text = Replace(text, values[i]);
+                }
             }
 
             return text;
