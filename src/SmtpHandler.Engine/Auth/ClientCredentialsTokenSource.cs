@@ -228,7 +228,7 @@ namespace SmtpHandler
                 throw new SmtpHandlerException(
                     "TokenEndpointRedirected",
                     SmtpFailureKind.ProtocolError,
-                    $"The token endpoint {TokenEndpoint} answered HTTP {status}, a redirect to {Shorten(Scrub(Printable(where), secret, assertion))}. A request that carries the client secret or assertion is never sent on to another address: if that address is the right token endpoint, give it with -TokenEndpoint.",
+                    $"The token endpoint {TokenEndpoint} answered HTTP {status}, a redirect to {Shorten(Scrub(where, secret, assertion))}. A request that carries the client secret or assertion is never sent on to another address: if that address is the right token endpoint, give it with -TokenEndpoint.",
                     TokenEndpoint.ToString());
             }
 
@@ -350,9 +350,8 @@ namespace SmtpHandler
 
         private static string Shorten(string text) => text.Length > 300 ? text.Substring(0, 300) + "..." : text;
 
-        private static string Printable(string text) => new(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
-
-        // An endpoint should never echo what it was sent; if one does, it still does not reach the output.
-        private static string Scrub(string text, string? secret, string? assertion) => SecretRedactor.Redact(text, secret, assertion);
+        // An endpoint should never echo what it was sent; if one does, it still does not reach the output. Its words
+        // are a server's words like an SMTP reply's: shown with their control characters made visible.
+        private static string Scrub(string text, string? secret, string? assertion) => ServerText.Neutralise(SecretRedactor.Redact(text, secret, assertion));
     }
 }

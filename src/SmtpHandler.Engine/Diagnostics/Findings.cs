@@ -58,7 +58,7 @@ namespace SmtpHandler
 
         public static SmtpFinding GreetingRefused(string endpoint, SmtpReply greeting) => Error("GreetingRefused",
             $"{endpoint} refused the session in its greeting: {greeting}.",
-            greeting.Code < 500
+            ReplyCodes.IsTransient(greeting.Code)
                 ? "A 4xx greeting is temporary: the server is busy, rate-limiting or greylisting this client. Try again later."
                 : "A 5xx greeting is final for this client: the server does not take mail from this address (a block list, or a server meant for other clients). Use the server meant for you, or ask its administrator.");
 
@@ -185,7 +185,7 @@ namespace SmtpHandler
 
         public static SmtpFinding AuthenticationFailed(string endpoint, string? userName, string mechanism, SmtpReply reply, string advice) => Error("AuthenticationFailed",
             $"{endpoint} refused the login of '{userName}' with {mechanism}: {reply}.",
-            reply.Code >= 400 && reply.Code < 500 ? "A temporary failure: try again later." : advice);
+            ReplyCodes.IsTransient(reply.Code) ? "A temporary failure: try again later." : advice);
 
         public static SmtpFinding AuthenticationExchangeFailed(string endpoint, string mechanism, string reason) => Error("AuthenticationExchangeFailed",
             $"The {mechanism} login with {endpoint} could not go on: this client could not answer the server's challenge ({reason.TrimEnd('.')}).",
@@ -195,13 +195,13 @@ namespace SmtpHandler
 
         public static SmtpFinding SenderRejected(string endpoint, string sender, SmtpReply reply) => Error("SenderRejected",
             $"{endpoint} would not accept <{sender}> as the sender: {reply}.",
-            reply.Code == 530 ? "The server wants a login first: give -Credential."
-            : reply.Code < 500 ? "A temporary refusal (greylisting, a busy server): try again later."
+            reply.Code == ReplyCodes.AuthenticationRequired ? "The server wants a login first: give -Credential."
+            : ReplyCodes.IsTransient(reply.Code) ? "A temporary refusal (greylisting, a busy server): try again later."
             : "The server does not let this client send as this address (a relaying or sender policy, or the login may not use it).");
 
         public static SmtpFinding RecipientRejected(string endpoint, string recipient, SmtpReply reply) => Error("RecipientRejected",
             $"{endpoint} would not accept <{recipient}> as a recipient: {reply}.",
-            reply.Code < 500
+            ReplyCodes.IsTransient(reply.Code)
                 ? "A temporary refusal (greylisting, a full mailbox, too many recipients): try again later."
                 : "The mailbox may not exist, or this server does not relay to that domain for this client (a login with -Credential often allows it).");
 

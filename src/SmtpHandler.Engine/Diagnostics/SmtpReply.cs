@@ -19,7 +19,7 @@ namespace SmtpHandler
 
         public string Text => string.Join(" ", Lines.Where(l => l.Length > 0));
 
-        public bool IsSuccess => Code >= 200 && Code < 300;
+        public bool IsSuccess => ReplyCodes.IsPositive(Code);
 
         public override string ToString() => Text.Length == 0 ? Code.ToString() : $"{Code} {Text}";
     }

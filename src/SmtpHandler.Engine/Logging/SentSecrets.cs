@@ -19,8 +19,10 @@ namespace SmtpHandler
         private const int ShortestMatched = 3;
         private const string Bearer = "auth=Bearer ";
 
-        // Enough for the AUTH lines of every connection a parallel send has open; older lines answered older connections.
-        private const int RecentSentKept = 64;
+        // Enough for the AUTH lines of every connection a parallel send has open (an XOAUTH2 login leaves its blob and
+        // the token's spellings, up to 9 values); older lines answered connections that are gone.
+        private const int SentKeptPerConnection = 16;
+        private readonly int recentSentKept;
         private readonly object gate = new();
         private readonly List<string> held = new();
         private readonly Queue<string> recentSent = new();
@@ -28,10 +30,13 @@ namespace SmtpHandler
         // Longest first, so that none is half masked; replaced as a whole so that readers need no lock.
         private string[] values = Array.Empty<string>();
 
+        /// <summary>Secrets of a send over <paramref name="connections"/> connections at once.</summary>
+        public SentSecrets(int connections = 1) => recentSentKept = Math.Max(64, SentKeptPerConnection * connections);
+
         /// <summary>The secrets <paramref name="config"/> holds (its password); AUTH lines are added as they go out.</summary>
         public static SentSecrets For(SmtpHandlerConfig config)
         {
-            var secrets = new SentSecrets();
+            var secrets = new SentSecrets(config.ConnectionCount);
             if (config.Password != null)
             {
                 secrets.AddSecret(new NetworkCredential(string.Empty, config.Password).Password);
@@ -101,7 +106,7 @@ namespace SmtpHandler
                     }
 
                     recentSent.Enqueue(spelling);
-                    if (recentSent.Count > RecentSentKept)
+                    if (recentSent.Count > recentSentKept)
                     {
                         recentSent.Dequeue();
                     }

@@ -17,6 +17,9 @@ namespace SmtpHandler
         private static readonly byte[] LineData = Encoding.ASCII.GetBytes("\r\nDATA\r\n");
         private bool dataRequested;
         private int matched;
+        // Only a reply's code and first words are read from it: a longer line is kept cut, so an endless line costs
+        // no memory here (MailKit's own reading bounds the wait and the connection).
+        private const int KeptLineBytes = 1024;
         private byte[] partialLine = new byte[128];
         private int partialLength;
 
@@ -153,6 +156,12 @@ namespace SmtpHandler
 
         private void Keep(byte[] buffer, int offset, int count)
         {
+            count = Math.Min(count, KeptLineBytes - partialLength);
+            if (count <= 0)
+            {
+                return;
+            }
+
             if (partialLength + count > partialLine.Length)
             {
                 Array.Resize(ref partialLine, Math.Max(partialLine.Length * 2, partialLength + count));

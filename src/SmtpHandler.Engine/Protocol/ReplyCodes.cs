@@ -4,10 +4,16 @@ namespace SmtpHandler
 {
     /// <summary>
     /// The SMTP reply codes the engine acts on, and what a code's first digit means (RFC 5321 4.2.1):
-    /// the one list that delivery, the session and the protocol hook read.
+    /// the one list that delivery, the session, the protocol hook and the diagnosis read.
     /// </summary>
     internal static class ReplyCodes
     {
+        /// <summary>Login succeeded.</summary>
+        public const int AuthenticationSucceeded = 235;
+
+        /// <summary>The server's challenge in a SASL exchange: the client answers with another line.</summary>
+        public const int AuthenticationContinue = 334;
+
         /// <summary>The answer to DATA that starts the message content.</summary>
         public const int StartMailInput = 354;
 

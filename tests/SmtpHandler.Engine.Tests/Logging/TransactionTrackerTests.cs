@@ -128,5 +128,28 @@ namespace SmtpHandler.Tests
             Assert.Equal(data, tracker.DataBytes);
             Assert.False(tracker.InData);
         }
-    }
+
+        [Fact]
+        public void Keeps_only_the_start_of_an_endless_reply_line_to_the_data()
+        {
+            var tracker = AfterRecipients();
+            Client(tracker, "DATA\r\n");
+            Server(tracker, "354 go ahead\r\n");
+            Client(tracker, "body\r\n.\r\n");
+
+            // 8 MB of one reply line, in reads of 64 KB: the tracker keeps its first 1 KB, not the line.
+            Server(tracker, "250 2.0.0 queued as ");
+            var chunk = new string('x', 64 * 1024);
+            for (var i = 0; i < 128; i++)
+            {
+                Server(tracker, chunk);
+            }
+
+            Server(tracker, "\r\n");
+
+            Assert.Equal(250, tracker.DataReplyCode);
+            Assert.StartsWith("2.0.0 queued as xxx", tracker.DataReplyText);
+            Assert.True(tracker.DataReplyText!.Length < 1024);
+        }
+}
 }

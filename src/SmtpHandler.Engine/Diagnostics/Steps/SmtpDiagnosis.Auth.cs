@@ -103,7 +103,7 @@ namespace SmtpHandler
                 }
 
                 reply = Wire.Send("AUTH", command, shown);
-                for (var round = 0; reply.Code == 334 && round < 10; round++)
+                for (var round = 0; reply.Code == ReplyCodes.AuthenticationContinue && round < 10; round++)
                 {
                     var challenge = reply.Lines.Count > 0 ? reply.Lines[0].Trim() : string.Empty;
                     var answer = sasl.Challenge(challenge, cancellation) ?? string.Empty;
@@ -126,7 +126,7 @@ namespace SmtpHandler
             }
 
             report.AuthenticationReply = reply.ToString();
-            report.Authenticated = reply.Code == 235;
+            report.Authenticated = reply.Code == ReplyCodes.AuthenticationSucceeded;
             if (reply.Code != 235)
             {
                 Add(Findings.AuthenticationFailed(Endpoint, config.UserName, mechanism, reply, advice));

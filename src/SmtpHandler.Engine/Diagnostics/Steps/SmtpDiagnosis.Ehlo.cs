@@ -20,7 +20,7 @@ namespace SmtpHandler
                 return capabilities;
             }
 
-            if (reply.Code >= 500)
+            if (ReplyCodes.IsPermanent(reply.Code))
             {
                 var helo = Wire.Send("HELO", $"HELO {name}");
                 if (helo.IsSuccess)

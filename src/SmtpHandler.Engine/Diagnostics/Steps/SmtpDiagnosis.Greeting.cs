@@ -25,7 +25,7 @@ namespace SmtpHandler
             report.BannerTime = clock.Elapsed - started;
             report.BannerCode = greeting.Code;
             report.Banner = string.Join(Environment.NewLine, greeting.Lines);
-            if (greeting.Code >= 400)
+            if (ReplyCodes.IsRefusal(greeting.Code))
             {
                 throw Stop(Findings.GreetingRefused(Endpoint, greeting));
             }
