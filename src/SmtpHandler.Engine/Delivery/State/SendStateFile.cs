@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using MimeKit;
 
 namespace SmtpHandler
@@ -125,8 +126,10 @@ namespace SmtpHandler
             }
         }
 
-        // ERROR_SHARING_VIOLATION (32) and ERROR_LOCK_VIOLATION (33): .NET reports a held flock on Unix the same way.
-        private static bool IsSharingViolation(IOException ex) => (ex.HResult & 0xFFFF) is 32 or 33;
+        // Windows: ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33). Unix: the flock that .NET takes for
+        // FileShare.None failed with EWOULDBLOCK (11 on Linux, 35 on macOS), which .NET reports as the HResult.
+        private static bool IsSharingViolation(IOException ex) =>
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? (ex.HResult & 0xFFFF) is 32 or 33 : ex.HResult is 11 or 35;
 
         /// <summary>
         /// What this run does with each recipient of <paramref name="message"/>. Called once per message, in the
