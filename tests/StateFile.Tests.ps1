@@ -211,6 +211,7 @@ Describe 'The state file''s rules (the shared test server)' {
         $options.Users = $users
         $script:Server = [SmtpHandler.Testing.SmtpTestServer]::new($options)
         $Send.Port = $Server.Port
+        $Send.Body = 'A distinctive body 7391'
         $credential = [pscredential]::new('mailer', (ConvertTo-SecureString 'S3cret-Pa55' -AsPlainText -Force))
         $state = New-StatePath 'format'
         $attachment = Join-Path $StateDirectory 'report.txt'
@@ -228,7 +229,7 @@ Describe 'The state file''s rules (the shared test server)' {
         @($lines | Where-Object { $_.PSObject.Properties['rcpt'] } | ForEach-Object { "$($_.rcpt) $($_.status)" }) | Should -Be @(
             'a@example.test Sending', 'a@example.test Accepted', 'b@example.test Sending', 'b@example.test Accepted')
         $text = Get-Content $state -Raw
-        $text | Should -Not -Match 'Body'
+        $text | Should -Not -Match 'distinctive'
         $text | Should -Not -Match 'S3cret|mailer'
     }
 
