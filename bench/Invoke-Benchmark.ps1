@@ -330,6 +330,7 @@ try {
         $cpuOf = { param($key, $count) Measure-Stats @($samples["$key.cpu"] | ForEach-Object { 1000 * $_ / $count }) }
         $cpuRow = @(
             "Send-SmtpMessage $(Format-Stats (& $cpuOf 's1.handler' $Messages) 'µs' 0)",
+            "Send-SmtpMessage -StatePath $(Format-Stats (& $cpuOf 's1.state' $Messages) 'µs' 0)",
             "raw MailKit $(Format-Stats (& $cpuOf 's1.raw' $Messages) 'µs' 0)",
             "raw MailKit ReadyToRun $(Format-Stats (& $cpuOf 's1.rawr2r' $Messages) 'µs' 0)",
             "smtp-source $(Format-Stats (& $cpuOf 's1.source' $Messages) 'µs' 0) (whole process)",

@@ -168,47 +168,32 @@ namespace SmtpHandler.Tests
         [Fact]
         public void The_journal_writes_Sending_before_and_the_outcome_after_a_transaction_each_to_the_file_at_once()
         {
+            // A file shared for reading (the state file itself is locked while open), to see what reached it when.
             var path = Path.Combine(directory, "journal.jsonl");
-            using var state = SendStateFile.Open(path, Message("Hello"));
-            var plan = state.Plan(Prepare("ann@example.test", "bob@example.test"));
-            var journal = plan.ToSend!.Journal!;
-            var mailboxes = plan.ToSend.RecipientMailboxes;
+            using var writer = new StateWriter(new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite));
+            var journal = new MessageJournal(writer, new System.Collections.Generic.Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { ["ann@example.test"] = 1, ["bob@example.test"] = 2 });
+            var mailboxes = Prepare("ann@example.test", "bob@example.test").RecipientMailboxes;
 
             journal.Sending(mailboxes);
             var afterSending = ReadShared(path);
             journal.Settled(mailboxes, new System.Collections.Generic.Dictionary<string, SmtpRecipientResult> { ["ann@example.test"] = new("ann@example.test", SmtpRecipientStatus.Accepted, 250, "Ok") });
             var afterSettled = ReadShared(path);
 
-            Assert.Equal(new[] { "ann@example.test Sending", "bob@example.test Sending" }, Records(afterSending));
-            Assert.Equal(new[] { "ann@example.test Sending", "bob@example.test Sending", "ann@example.test Accepted", "bob@example.test Deferred" }, Records(afterSettled));
+            Assert.Equal(new[] { "ann@example.test 1 Sending", "bob@example.test 2 Sending" }, Records(afterSending));
+            Assert.Equal(new[] { "ann@example.test 1 Sending", "bob@example.test 2 Sending", "ann@example.test 1 Accepted", "bob@example.test 2 Deferred" }, Records(afterSettled));
         }
 
         private static string[] Records(string text) => text.Split('\n')
-            .Skip(1)
             .Where(l => l.Length > 0)
             .Select(l => JsonReader.TryParseObject(l)!)
-            .Select(j => $"{j.GetString("rcpt")} {j.GetString("status")}")
+            .Select(j => $"{j.GetString("rcpt")} {j.GetNumber("n") ?? 1} {j.GetString("status")}")
             .ToArray();
 
-        // The file is locked (FileShare.None) while open: read it through a handle of its own that does not lock.
         private static string ReadShared(string path)
         {
-            var bytes = RawRead(path);
-            return Encoding.UTF8.GetString(bytes);
-        }
-
-        private static byte[] RawRead(string path)
-        {
-            // /proc/self/fd would do on Linux only; a copy with the OS's cp does not take the .NET lock either.
-            var copy = path + ".copy";
-            using (var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("cp", $"\"{path}\" \"{copy}\"") { UseShellExecute = false })!)
-            {
-                process.WaitForExit();
-            }
-
-            var bytes = File.ReadAllBytes(copy);
-            File.Delete(copy);
-            return bytes;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return reader.ReadToEnd();
         }
 
         private static SmtpMessage Message(string subject) => new() { From = "news@example.test", Subject = subject, TextBody = "Body" };
