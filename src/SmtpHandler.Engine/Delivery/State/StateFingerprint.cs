@@ -127,8 +127,10 @@ namespace SmtpHandler
                 return null;
             }
 
-            using var sha = SHA256.Create();
-            var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(text));
+            // IncrementalHash: CNG on .NET Framework, which a FIPS policy allows (SHA256.Create() there is SHA256Managed, which it refuses).
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            sha.AppendData(Encoding.UTF8.GetBytes(text));
+            var digest = sha.GetHashAndReset();
             return "sha256:" + string.Concat(digest.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         }
 
