@@ -331,6 +331,7 @@ Describe 'The state file''s rules (the shared test server)' {
         $second.AlreadyAccepted.Address | Should -Be 'a@example.test'
         $second.Status | Should -Be 'PartiallySent'
         $errors | Should -BeNullOrEmpty -Because 'nothing was refused in this run'
+        ($second.Recipients | Format-Table | Out-String) | Should -Match 'AlreadyAccepted' -Because 'the default view shows the whole status'
         $Server.Sessions.Count | Should -Be 1
     }
 
