@@ -9,7 +9,8 @@ namespace SmtpHandler
     /// <summary>
     /// A validated, reusable description of how to reach one SMTP server (or a pickup folder).
     /// Sending never changes it, so one instance can serve any number of sends. Secrets are kept as
-    /// <see cref="SecureString"/> and never appear in <see cref="ToString"/>.
+    /// <see cref="SecureString"/> in internal members: PowerShell serializes (Export-Clixml, ConvertTo-Json,
+    /// remoting, jobs) and shows public properties only, and <see cref="ToString"/> never names them.
     /// </summary>
     public sealed record SmtpHandlerConfig
     {
@@ -30,8 +31,8 @@ namespace SmtpHandler
 
         public string? UserName { get; init; }
 
-        /// <summary>The password; never shown, never logged.</summary>
-        public SecureString? Password { get; init; }
+        /// <summary>The password; never shown, never logged, never serialized (the cmdlets set it as a friend assembly).</summary>
+        internal SecureString? Password { get; init; }
 
         /// <summary>Whether a credential may be sent over a connection that is not encrypted.</summary>
         public bool AllowUnencryptedAuthentication { get; init; }
@@ -83,7 +84,8 @@ namespace SmtpHandler
         /// <summary>The PEM private key of <see cref="ClientCertificatePath"/> when it is not inside that file.</summary>
         public string? ClientCertificateKeyPath { get; init; }
 
-        public SecureString? ClientCertificatePassword { get; init; }
+        /// <summary>The password of <see cref="ClientCertificatePath"/>'s PFX; internal for the same reason as <see cref="Password"/>.</summary>
+        internal SecureString? ClientCertificatePassword { get; init; }
 
         public bool CheckCertificateRevocation { get; init; }
 

@@ -195,6 +195,7 @@ namespace SmtpHandler
 
             int status;
             string body;
+            Uri? redirect;
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
@@ -202,6 +203,7 @@ namespace SmtpHandler
                 http ??= new HttpClient(CreateHandler(trustedCertificatePaths), disposeHandler: true) { Timeout = timeout };
                 using var response = http.SendAsync(request, cancellationToken).ConfigureAwait(false).GetAwaiter().GetResult();
                 status = (int)response.StatusCode;
+                redirect = response.Headers.Location;
                 body = response.Content.ReadAsStringAsync().ConfigureAwait(false).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -219,6 +221,17 @@ namespace SmtpHandler
                     ex) { Transient = true };
             }
 
+            if (status >= 300 && status <= 399)
+            {
+                // The redirect was not followed (the request carries the secret); it is the user's to decide whether to trust the new address.
+                var where = redirect == null ? "no Location" : redirect.IsAbsoluteUri ? redirect.AbsoluteUri : redirect.OriginalString;
+                throw new SmtpHandlerException(
+                    "TokenEndpointRedirected",
+                    SmtpFailureKind.ProtocolError,
+                    $"The token endpoint {TokenEndpoint} answered HTTP {status}, a redirect to {Shorten(Scrub(Printable(where), secret, assertion))}. A request that carries the client secret or assertion is never sent on to another address: if that address is the right token endpoint, give it with -TokenEndpoint.",
+                    TokenEndpoint.ToString());
+            }
+
             var json = JsonReader.TryParseObject(body);
             if (status < 200 || status > 299)
             {
@@ -226,11 +239,13 @@ namespace SmtpHandler
                 var description = json?.GetString("error_description");
                 var what = error != null
                     ? $"{error}: {description ?? "(no description)"}"
-                    : $"HTTP {status}{(body.Length > 0 ? ": " + Shorten(body) : string.Empty)}";
+                    : $"HTTP {status}{(body.Length > 0 ? ": " + body : string.Empty)}";
+
+                // Redacted before it is cut: a cut would leave a part of the secret that no longer matches it.
                 throw new SmtpHandlerException(
                     "TokenEndpointRefused",
                     status >= 500 ? SmtpFailureKind.ConnectionFailed : SmtpFailureKind.AuthenticationFailed,
-                    $"The token endpoint {TokenEndpoint} refused to issue a token for client {ClientId} (HTTP {status}): {Scrub(what, secret, assertion)}",
+                    $"The token endpoint {TokenEndpoint} refused to issue a token for client {ClientId} (HTTP {status}): {Shorten(Scrub(what, secret, assertion))}",
                     ClientId) { Transient = status >= 500 || status == 429 };
             }
 
@@ -255,6 +270,9 @@ namespace SmtpHandler
             {
                 ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) => trust.Validate(request, certificate, chain, errors),
                 CheckCertificateRevocationList = false,
+
+                // A 307/308 would post the secret again to wherever the endpoint points: a redirect is reported instead.
+                AllowAutoRedirect = false,
             };
             if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
             {
@@ -267,15 +285,13 @@ namespace SmtpHandler
 
         private static X509Certificate2 LoadCertificate(string path, SecureString? password)
         {
-            if (!File.Exists(path))
-            {
-                throw SmtpHandlerConfig.Invalid("OAuthCertificatePath", path, $"The certificate file '{path}' does not exist.");
-            }
-
+            // The same guard as every other certificate file: a regular file of sane size, never a pipe or a device.
+            var bytes = RegularFile.TryReadAll(path, CertificateFiles.MaxFileBytes, out var why)
+                ?? throw SmtpHandlerConfig.Invalid("OAuthCertificatePath", path, $"The certificate file '{path}' {why}.");
             X509Certificate2 loaded;
             try
             {
-                loaded = password == null ? new X509Certificate2(path) : new X509Certificate2(path, password);
+                loaded = password == null ? new X509Certificate2(bytes) : new X509Certificate2(bytes, password);
             }
             catch (CryptographicException ex)
             {
@@ -333,6 +349,8 @@ namespace SmtpHandler
         }
 
         private static string Shorten(string text) => text.Length > 300 ? text.Substring(0, 300) + "..." : text;
+
+        private static string Printable(string text) => new(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray());
 
         // An endpoint should never echo what it was sent; if one does, it still does not reach the output.
         private static string Scrub(string text, string? secret, string? assertion) => SecretRedactor.Redact(text, secret, assertion);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Net;
 using System.Reflection;
 using MailKit.Security;
 
@@ -15,6 +16,7 @@ namespace SmtpHandler
     internal static class SaslMechanismChoice
     {
         private static readonly Lazy<Func<HashSet<string>, IEnumerable<string>>> Rank = new(FindRank);
+        private static readonly Lazy<PropertyInfo> ServiceUri = new(FindServiceUri);
 
         /// <summary>
         /// The mechanism a login with a user name and password would use, or null when none of
@@ -23,6 +25,18 @@ namespace SmtpHandler
         /// </summary>
         public static string? ForPassword(IEnumerable<string> offered) =>
             Rank.Value(new HashSet<string>(offered, StringComparer.Ordinal)).FirstOrDefault(SaslMechanism.IsSupported);
+
+        /// <summary>
+        /// <paramref name="mechanism"/> for <paramref name="credential"/>, set up as MailKit's SmtpClient sets it up:
+        /// with the service's address (smtp://host), which DIGEST-MD5 needs for its digest-uri. MailKit keeps that
+        /// setter internal, so it is reached by reflection, like the ranking.
+        /// </summary>
+        public static SaslMechanism Create(string mechanism, NetworkCredential credential, string host)
+        {
+            var sasl = SaslMechanism.Create(mechanism, credential) ?? throw new InvalidOperationException($"MailKit has no {mechanism} implementation.");
+            ServiceUri.Value.SetValue(sasl, new UriBuilder("smtp", host).Uri);
+            return sasl;
+        }
 
         private static Func<HashSet<string>, IEnumerable<string>> FindRank()
         {
@@ -33,6 +47,17 @@ namespace SmtpHandler
             }
 
             return (Func<HashSet<string>, IEnumerable<string>>)method.CreateDelegate(typeof(Func<HashSet<string>, IEnumerable<string>>));
+        }
+
+        private static PropertyInfo FindServiceUri()
+        {
+            var property = typeof(SaslMechanism).GetProperty("Uri", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+            if (property == null || property.PropertyType != typeof(Uri) || property.GetSetMethod(nonPublic: true) == null)
+            {
+                throw new InvalidOperationException($"MailKit {typeof(SaslMechanism).Assembly.GetName().Version} no longer gives SASL mechanisms the service's address through SaslMechanism.Uri: SaslMechanismChoice must follow it.");
+            }
+
+            return property;
         }
     }
 }

@@ -141,7 +141,8 @@ namespace SmtpHandler
                 .Select(m => outcome.TryGetValue(m.Address, out var r) ? r : new SmtpRecipientResult(m.Address, SmtpRecipientStatus.NotAttempted, reason: "Not offered to the server."))
                 .Concat(message.RefusedBeforeSending)
                 .ToArray();
-            var failedWhole = fatal != null && recipients.Any(r => r.Status == SmtpRecipientStatus.NotAttempted && r.Reason == fatal.Message);
+            var error = fatal == null ? null : ServerText.Clean(fatal.Message, session.Logger.Secrets);
+            var failedWhole = error != null && recipients.Any(r => r.Status == SmtpRecipientStatus.NotAttempted && r.Reason == error);
             return new SmtpSendResult(
                 message.MessageId,
                 message.Subject,
@@ -152,7 +153,7 @@ namespace SmtpHandler
                 clock.Elapsed,
                 $"{config.SmtpServer}:{config.Port}",
                 errorId: failedWhole ? fatal!.ErrorId : null,
-                error: failedWhole ? fatal!.Message : null,
+                error: failedWhole ? error : null,
                 failureKind: failedWhole ? fatal!.Kind : null);
         }
 
@@ -216,6 +217,18 @@ namespace SmtpHandler
             }
         }
 
-        private void Settle(SmtpRecipientResult result) => outcome[result.Address] = result;
+        /// <summary>Records a recipient's fate; the server's words in it pass <see cref="ServerText"/> first.</summary>
+        private void Settle(SmtpRecipientResult result)
+        {
+            var secrets = session.Logger.Secrets;
+            var reply = ServerText.CleanOrNull(result.Reply, secrets);
+            var reason = ServerText.CleanOrNull(result.Reason, secrets);
+            if (!ReferenceEquals(reply, result.Reply) || !ReferenceEquals(reason, result.Reason))
+            {
+                result = new SmtpRecipientResult(result.Address, result.Status, result.ReplyCode, reply, reason, result.ErrorId);
+            }
+
+            outcome[result.Address] = result;
+        }
     }
 }

@@ -18,7 +18,7 @@ namespace SmtpHandler
     internal static class ParallelSender
     {
         /// <summary>Results in the order of <paramref name="messages"/>, each as soon as it and those before it are known.</summary>
-        public static IEnumerable<SmtpSendResult> Send(SmtpHandlerConfig config, ISmtpLog log, IReadOnlyList<PreparedMessage> messages, int connections, CancellationToken cancellationToken)
+        public static IEnumerable<SmtpSendResult> Send(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, IReadOnlyList<PreparedMessage> messages, int connections, CancellationToken cancellationToken)
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var callerThread = new CallerThreadQueue();
@@ -39,7 +39,7 @@ namespace SmtpHandler
                         CultureInfo.CurrentUICulture = uiCulture;
                         try
                         {
-                            SendShare(workerConfig, workerLog, shared, stopping.Token);
+                            SendShare(workerConfig, workerLog, secrets, shared, stopping.Token);
                         }
                         catch (Exception ex)
                         {
@@ -102,9 +102,10 @@ namespace SmtpHandler
         }
 
         /// <summary>One session's part of a send, on its own thread and connection.</summary>
-        private static void SendShare(SmtpHandlerConfig config, ISmtpLog log, SharedWork shared, CancellationToken cancellationToken)
+        private static void SendShare(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, SharedWork shared, CancellationToken cancellationToken)
         {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
+            session.Logger.Secrets = secrets;
             while (shared.TryTake(out var index))
             {
                 cancellationToken.ThrowIfCancellationRequested();

@@ -54,18 +54,21 @@ namespace SmtpHandler
                 return WriteToPickup(messages, cancellationToken);
             }
 
+            // What the server says passes one filter on its way out: no secret sent to log in, no control character.
+            var secrets = SentSecrets.For(config);
+            var serverLog = ServerTextLog.Wrap(log, secrets);
             if (config.ConnectionCount > 1)
             {
                 var list = messages as IReadOnlyList<PreparedMessage> ?? messages.ToList();
                 if (list.Count > 1)
                 {
-                    return ParallelSender.Send(config, log, list, Math.Min(config.ConnectionCount, list.Count), cancellationToken);
+                    return ParallelSender.Send(config, serverLog, secrets, list, Math.Min(config.ConnectionCount, list.Count), cancellationToken);
                 }
 
                 messages = list;
             }
 
-            return SendOverOneConnection(messages, cancellationToken);
+            return SendOverOneConnection(messages, serverLog, secrets, cancellationToken);
         }
 
         private IEnumerable<SmtpSendResult> WriteToPickup(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken)
@@ -78,9 +81,10 @@ namespace SmtpHandler
             }
         }
 
-        private IEnumerable<SmtpSendResult> SendOverOneConnection(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken)
+        private IEnumerable<SmtpSendResult> SendOverOneConnection(IEnumerable<PreparedMessage> messages, ISmtpLog log, SentSecrets secrets, CancellationToken cancellationToken)
         {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
+            session.Logger.Secrets = secrets;
             SmtpHandlerException? fatal = null;
             using var source = messages.GetEnumerator();
             var next = source.MoveNext() ? source.Current : null;

@@ -187,6 +187,10 @@ namespace SmtpHandler
             $"{endpoint} refused the login of '{userName}' with {mechanism}: {reply}.",
             reply.Code >= 400 && reply.Code < 500 ? "A temporary failure: try again later." : advice);
 
+        public static SmtpFinding AuthenticationExchangeFailed(string endpoint, string mechanism, string reason) => Error("AuthenticationExchangeFailed",
+            $"The {mechanism} login with {endpoint} could not go on: this client could not answer the server's challenge ({reason.TrimEnd('.')}).",
+            $"The server's {mechanism} exchange is not what the standard describes; sending would fail the same way. Ask its administrator, or log in on a server offering another mechanism (PLAIN or LOGIN over TLS).");
+
         // MAIL FROM, RCPT TO, RSET
 
         public static SmtpFinding SenderRejected(string endpoint, string sender, SmtpReply reply) => Error("SenderRejected",
@@ -219,6 +223,11 @@ namespace SmtpHandler
         public static SmtpFinding NotSmtp(string endpoint, string step, string reason, bool looksLikeTls) => Error("NotSmtp",
             $"{endpoint} does not speak SMTP as expected during {step}: {reason}.",
             looksLikeTls ? "The bytes look like TLS: use -UseTls." : "Check the port: another service may be listening on it.");
+
+        /// <summary>Something no other finding foresees went wrong in <paramref name="step"/>: reported, never thrown.</summary>
+        public static SmtpFinding DiagnosisStepFailed(string step, Exception failure) => Error("DiagnosisStepFailed",
+            $"The diagnosis stopped during {step}: {failure.GetType().Name}: {failure.Message.TrimEnd('.')}.",
+            "An unexpected answer or a bug: the steps before it are reported as found. Run again with -Verbose to see the conversation.");
 
         /// <summary>A failure sending would report the same way (a certificate file that can't be read, for one).</summary>
         public static SmtpFinding From(SmtpHandlerException failure) => Error(failure.ErrorId, failure.Message);

@@ -21,15 +21,22 @@ namespace SmtpHandler
         private readonly SmtpConnectionReport report;
         private readonly List<string> transcript = new();
         private readonly Stopwatch clock = Stopwatch.StartNew();
+
+        // What this diagnosis sent to log in: masked wherever the server's words are shown.
+        private readonly SentSecrets secrets;
         private TlsTrust? trust;
         private SmtpWire? wire;
         private IPEndPoint? remote;
         private IPEndPoint? local;
 
+        // The step under way, named for a finding when it fails in a way no other finding foresees.
+        private string step = "the configuration";
+
         public SmtpDiagnosis(SmtpHandlerConfig config, ISmtpLog log, SmtpEnvelopeCheck? envelope, bool startTlsOverridden, CancellationToken cancellation)
         {
             this.config = config;
-            this.log = log;
+            secrets = SentSecrets.For(config);
+            this.log = ServerTextLog.Wrap(log, secrets);
             this.envelope = envelope;
             this.startTlsOverridden = startTlsOverridden;
             this.cancellation = cancellation;
@@ -64,26 +71,36 @@ namespace SmtpHandler
 
                 // The trust decision sending uses; a certificate file that can't be read fails as InvalidCertificateFile,
                 // a finding like any other SmtpHandlerException.
+                step = "the configuration's trust settings";
                 trust = TlsTrust.Create(config);
+                step = "name resolution";
                 var addresses = Resolve();
-                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation);
+                step = "the TCP connection";
+                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation, secrets);
                 if (config.TlsMode == SmtpTlsMode.ImplicitTls)
                 {
+                    step = "the TLS handshake";
                     Handshake(implicitTls: true);
                 }
 
+                step = "the greeting";
                 Greet();
+                step = "EHLO";
                 var capabilities = Ehlo();
                 if (config.TlsMode == SmtpTlsMode.StartTls)
                 {
+                    step = "STARTTLS";
                     capabilities = StartTls(capabilities);
                 }
                 else if (config.TlsMode == SmtpTlsMode.None)
                 {
+                    step = "the checks of a plaintext connection";
                     Plaintext(capabilities);
                 }
 
+                step = "AUTH";
                 Authenticate(capabilities);
+                step = "MAIL FROM and RCPT TO";
                 CheckEnvelope();
                 Quit();
             }
@@ -98,6 +115,12 @@ namespace SmtpHandler
             catch (SmtpHandlerException ex)
             {
                 Add(Findings.From(ex));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellation.IsCancellationRequested)
+            {
+                // Whatever the server (or a surprise of ours) does, the diagnosis returns a report: the steps so far and why it stopped.
+                Add(Findings.DiagnosisStepFailed(step, ex));
+                Quit();
             }
             finally
             {
@@ -145,6 +168,14 @@ namespace SmtpHandler
 
         private void Add(SmtpFinding finding)
         {
+            // Findings quote the server (a refusal, an exception's text): the same filter as every other output.
+            var message = ServerText.Clean(finding.Message, secrets);
+            var advice = ServerText.CleanOrNull(finding.Advice, secrets);
+            if (!ReferenceEquals(message, finding.Message) || !ReferenceEquals(advice, finding.Advice))
+            {
+                finding = new SmtpFinding(finding.Severity, finding.Id, message, advice);
+            }
+
             report.FindingList.Add(finding);
             log.Step($"{finding.Severity} {finding.Id}: {finding.Message}");
         }

@@ -27,13 +27,15 @@ namespace SmtpHandler
         private readonly CancellationToken cancellation;
         private readonly ISmtpLog log;
         private readonly List<string> transcript;
+        private readonly SentSecrets? secrets;
         private Stream stream;
         private byte[] buffer = new byte[4096];
         private int start;
         private int end;
 
-        public SmtpWire(Socket socket, TimeSpan timeout, ISmtpLog log, List<string> transcript, CancellationToken cancellation)
+        public SmtpWire(Socket socket, TimeSpan timeout, ISmtpLog log, List<string> transcript, CancellationToken cancellation, SentSecrets? secrets = null)
         {
+            this.secrets = secrets;
             this.socket = socket;
             this.timeout = timeout;
             this.log = log;
@@ -233,7 +235,8 @@ namespace SmtpHandler
                         length--;
                     }
 
-                    var line = Encoding.UTF8.GetString(buffer, start, length);
+                    // Every line the server wrote, as the report, its findings and the log will show it.
+                    var line = ServerText.Clean(Encoding.UTF8.GetString(buffer, start, length), secrets);
                     start = newline + 1;
                     return line;
                 }

@@ -25,6 +25,9 @@ namespace SmtpHandler
         /// <summary>Told of every byte read or written, so that it can tell a live line from a hung one.</summary>
         public IdleWatchdog? Watchdog { get; set; }
 
+        /// <summary>Where each AUTH secret is registered as it goes out, so that a server quoting it back is masked.</summary>
+        public SentSecrets Secrets { get; set; } = new();
+
         /// <summary>How far the current transaction's message data got; delivery decisions read it.</summary>
         public TransactionTracker Transaction { get; } = new();
 
@@ -82,13 +85,19 @@ namespace SmtpHandler
             }
 
             LastCommand = LastVerb(buffer, offset, count) ?? LastCommand;
+            var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count);
+            for (var i = 0; i < (secrets?.Count ?? 0); i++)
+            {
+                // Outside AUTH the detector finds nothing at once, and allocates nothing.
+                Secrets.AddSent(Encoding.ASCII.GetString(buffer, secrets![i].StartIndex, secrets[i].Length));
+            }
+
             if (!log.IsProtocolEnabled)
             {
-                // Nothing is shown: no copy, no secret masking, no text (a large send writes many commands).
+                // Nothing is shown: no copy, no masking, no text (a large send writes many commands).
                 return;
             }
 
-            var secrets = AuthenticationSecretDetector?.DetectSecrets(buffer, offset, count);
             WriteLines("C: ", SecretRedactor.Redact(buffer, offset, count, secrets));
         }
 

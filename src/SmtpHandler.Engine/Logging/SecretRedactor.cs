@@ -26,21 +26,43 @@ namespace SmtpHandler
                 return text;
             }
 
-            foreach (var spelling in secrets.Where(s => !string.IsNullOrEmpty(s)).SelectMany(s => Spellings(s!)).Distinct().OrderByDescending(s => s.Length))
+            return RedactEach(text, secrets.Where(s => !string.IsNullOrEmpty(s)).SelectMany(s => Spellings(s!)).Distinct().OrderByDescending(s => s.Length).ToList());
+        }
+
+        /// <summary>
+        /// <paramref name="text"/> with each of <paramref name="values"/> (exact spellings, longest first) replaced by
+        /// <see cref="Mask"/>; the same instance when none occurs.
+        /// </summary>
+        public static string RedactEach(string text, IReadOnlyList<string> values)
+        {
+            for (var i = 0; i < values.Count; i++)
             {
-                text = Replace(text, spelling);
+                if (values[i].Length > 0)
+                {
+                    text = Replace(text, values[i]);
+                }
             }
 
             return text;
         }
 
-        /// <summary>The forms a secret takes on the wire: as is, base64 of its UTF-8 bytes, URL-encoded, form-encoded.</summary>
+        /// <summary>
+        /// The forms a secret takes on the wire: as is, base64 of its UTF-8 bytes, URL-encoded, and form-encoded both
+        /// as an HTTP form body writes it and as WebUtility does (they differ on '~', '!', '*', '(', ')' and '\'');
+        /// each percent-encoded one with upper- and lower-case hex digits, since an echo may re-encode it either way.
+        /// </summary>
         public static IEnumerable<string> Spellings(string secret)
         {
             yield return secret;
             yield return Convert.ToBase64String(Encoding.UTF8.GetBytes(secret));
-            yield return Uri.EscapeDataString(secret);
-            yield return WebUtility.UrlEncode(secret);
+            var escaped = Uri.EscapeDataString(secret);
+
+            // FormUrlEncodedContent's own steps: RFC 3986 escaping, then '+' for a space.
+            foreach (var encoded in new[] { escaped, escaped.Replace("%20", "+"), WebUtility.UrlEncode(secret) })
+            {
+                yield return encoded;
+                yield return LowerCaseHex(encoded);
+            }
         }
 
         /// <summary>
@@ -72,6 +94,21 @@ namespace SmtpHandler
             }
 
             return text.Append(Encoding.UTF8.GetString(buffer, from, end - from)).ToString();
+        }
+
+        private static string LowerCaseHex(string percentEncoded)
+        {
+            var chars = percentEncoded.ToCharArray();
+            for (var i = 0; i + 2 < chars.Length; i++)
+            {
+                if (chars[i] == '%')
+                {
+                    chars[i + 1] = char.ToLowerInvariant(chars[i + 1]);
+                    chars[i + 2] = char.ToLowerInvariant(chars[i + 2]);
+                }
+            }
+
+            return new string(chars);
         }
 
         private static string Replace(string text, string value)

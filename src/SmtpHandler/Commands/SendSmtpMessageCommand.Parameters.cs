@@ -52,10 +52,14 @@ namespace SmtpHandler.Commands
         [Alias("BAH")]
         public SwitchParameter BodyAsHtml { get; set; }
 
-        /// <summary>Files to attach: wildcards are expanded, a path that exists as written is taken literally.</summary>
+        /// <summary>
+        /// Files to attach: wildcards are expanded, a path that exists as written is taken literally. It takes
+        /// pipeline input by property name only so that a script block can give each item its files: a value an
+        /// item's Attachments or PsPath property binds is ignored (a column of data never names a file to mail),
+        /// so emptiness is checked in BeginProcessing, not by a validation attribute that would drop such an item.
+        /// </summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [Alias("PsPath")]
-        [ValidateNotNullOrEmpty]
         public string[]? Attachments { get; set; }
 
         [Parameter]

@@ -49,18 +49,15 @@ namespace SmtpHandler.Commands
                 itemFiles.Add(item.File);
             }
 
-            if (BoundFromPipeline(nameof(Attachments)) is string[] attachments)
+            try
             {
-                try
-                {
-                    itemFiles.AddRange(attachments.SelectMany(files!.Resolve));
-                }
-                catch (SmtpHandlerException ex)
-                {
-                    WriteSmtpError(ex);
-                    itemErrors++;
-                    return;
-                }
+                itemFiles.AddRange(ItemAttachments(obj, item).SelectMany(files!.Resolve));
+            }
+            catch (SmtpHandlerException ex)
+            {
+                WriteSmtpError(ex);
+                itemErrors++;
+                return;
             }
 
             parts.Files = itemFiles.Distinct(StringComparer.Ordinal).ToList();
@@ -72,6 +69,33 @@ namespace SmtpHandler.Commands
             }
 
             items.Add(parts);
+        }
+
+        /// <summary>
+        /// The paths an -Attachments script block gave for this item; none without one. A piped file attaches as
+        /// the item itself, and what an item's Attachments or PsPath property bound is data, not a request to
+        /// mail a file: it is ignored, with one warning that says how to ask for per-item files.
+        /// </summary>
+        private IEnumerable<string> ItemAttachments(PSObject obj, PipelineItem item)
+        {
+            if (attachmentsPerItem)
+            {
+                return HasEveryPath(Attachments)
+                    ? Attachments!
+                    : throw new SmtpHandlerException(
+                        "AttachmentNotFound",
+                        SmtpFailureKind.InvalidArgument,
+                        $"The -Attachments script block gave no file for the pipeline item {PipelineItemReader.Describe(obj)}, so it was skipped.",
+                        obj) { ParameterName = nameof(Attachments) };
+            }
+
+            if (!commandLine.Contains(nameof(Attachments)) && item.File == null && Attachments != null && Attachments.Any(p => !string.IsNullOrEmpty(p)) && !warnedOfAttachmentProperty)
+            {
+                warnedOfAttachmentProperty = true;
+                WriteWarning("The pipeline items' Attachments or PsPath property attaches nothing: files come from -Attachments, from piped files (Get-ChildItem), or per item with -Individual -Attachments { $_.Attachments }.");
+            }
+
+            return Array.Empty<string>();
         }
 
         /// <summary>The value a parameter got from the current pipeline item (its property, or a script block), if any.</summary>
@@ -89,7 +113,6 @@ namespace SmtpHandler.Commands
                 nameof(Subject) => Subject,
                 nameof(Body) => Body,
                 nameof(HtmlBody) => HtmlBody,
-                nameof(Attachments) => Attachments,
                 _ => null,
             };
         }

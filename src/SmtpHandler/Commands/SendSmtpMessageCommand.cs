@@ -27,12 +27,25 @@ namespace SmtpHandler.Commands
         private SmtpMailer? mailer;
         private ProviderFiles? files;
         private int itemErrors;
+        private bool attachmentsPerItem;
+        private bool warnedOfAttachmentProperty;
 
         protected override void BeginProcessing()
         {
             // What the command line gave. A script block for a pipeline parameter (delay-bind) is listed as bound
             // but has no value yet: it is evaluated per item, so it does not count.
             commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            // A script block stands in the bound parameters (PowerShell's own holder, not a ScriptBlock) while the property is unset.
+            attachmentsPerItem = MyInvocation.BoundParameters.TryGetValue(nameof(Attachments), out var givenAttachments) && givenAttachments != null && Attachments == null;
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Attachments)) && !attachmentsPerItem && !HasEveryPath(Attachments))
+            {
+                ThrowTerminatingError(ErrorRecords.Create(
+                    "ParameterArgumentValidationError",
+                    ErrorCategory.InvalidData,
+                    "Cannot validate argument on parameter 'Attachments'. The argument is null or empty, or an element of it is: give the files to attach, or leave -Attachments out.",
+                    givenAttachments));
+            }
+
             foreach (var perItem in new (string Name, object? Value)[] { (nameof(To), To), (nameof(Subject), Subject), (nameof(Body), Body), (nameof(HtmlBody), HtmlBody), (nameof(Attachments), Attachments) })
             {
                 if (perItem.Value == null)
@@ -117,6 +130,8 @@ namespace SmtpHandler.Commands
             Log.Step($"Sending {confirmed.Count} message(s) to {confirmed.Sum(m => m.Recipients.Count)} recipient(s) over {(connections > 1 ? $"{connections} connections at once" : "one connection")}");
             Send(confirmed);
         }
+
+        private static bool HasEveryPath(string[]? paths) => paths != null && paths.Length > 0 && paths.All(p => !string.IsNullOrEmpty(p));
 
         private T Try<T>(Func<T> action)
         {

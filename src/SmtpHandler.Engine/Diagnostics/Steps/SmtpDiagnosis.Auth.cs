@@ -44,9 +44,7 @@ namespace SmtpHandler
                 Add(Findings.AuthenticationInPlaintext(config.UserName));
             }
 
-            var sasl = SaslMechanism.Create(mechanism, new NetworkCredential(config.UserName, config.Password))
-                ?? throw new InvalidOperationException($"MailKit has no {mechanism} implementation.");
-            Login(sasl, Findings.PasswordRefusedAdvice);
+            Login(SaslMechanismChoice.Create(mechanism, new NetworkCredential(config.UserName, config.Password), config.SmtpServer), Findings.PasswordRefusedAdvice);
         }
 
         /// <summary>XOAUTH2 with a token fetched now, as sending does; no token is fetched when the server can't take it.</summary>
@@ -76,6 +74,7 @@ namespace SmtpHandler
                 return;
             }
 
+            secrets.AddSecret(token.AccessToken);
             report.TokenExpiresOn = token.ExpiresOn;
             if (token.ExpiresOn is DateTimeOffset expires && expires < DateTimeOffset.UtcNow)
             {
@@ -90,7 +89,7 @@ namespace SmtpHandler
         {
             var mechanism = sasl.MechanismName;
             report.AuthenticationMechanism = mechanism;
-            SmtpReply reply;
+            SmtpReply? reply = null;
             try
             {
                 var command = $"AUTH {mechanism}";
@@ -98,6 +97,7 @@ namespace SmtpHandler
                 if (sasl.SupportsInitialResponse)
                 {
                     var initial = sasl.Challenge(null, cancellation);
+                    secrets.AddSent(initial);
                     command += " " + (initial.Length == 0 ? "=" : initial);
                     shown += " " + SecretRedactor.Mask;
                 }
@@ -106,13 +106,23 @@ namespace SmtpHandler
                 for (var round = 0; reply.Code == 334 && round < 10; round++)
                 {
                     var challenge = reply.Lines.Count > 0 ? reply.Lines[0].Trim() : string.Empty;
-                    reply = Wire.Send("AUTH", sasl.Challenge(challenge, cancellation) ?? string.Empty, SecretRedactor.Mask);
+                    var answer = sasl.Challenge(challenge, cancellation) ?? string.Empty;
+                    secrets.AddSent(answer);
+                    reply = Wire.Send("AUTH", answer, SecretRedactor.Mask);
                 }
             }
-            catch (SaslException ex)
+            catch (Exception ex) when (ex is not SmtpWireException && ex is not OperationCanceledException)
             {
-                var cancel = Wire.Send("AUTH", "*");
-                reply = new SmtpReply(cancel.Code, new[] { $"{cancel.Text} (the client gave up: {ex.Message})" });
+                // The mechanism could not answer the server's challenge (a malformed NTLM message, a SCRAM proof that
+                // does not match): an exchange under way is cancelled as RFC 4954 says, and the report tells why.
+                if (reply != null)
+                {
+                    report.AuthenticationReply = Wire.Send("AUTH", "*").ToString();
+                }
+
+                report.Authenticated = false;
+                Add(Findings.AuthenticationExchangeFailed(Endpoint, mechanism, ex.Message));
+                return;
             }
 
             report.AuthenticationReply = reply.ToString();
