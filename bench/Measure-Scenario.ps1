@@ -15,7 +15,9 @@ param(
     [int] $BodyBytes = 1000,
     [int] $ConnectionCount = 1,
     [int] $PerTransaction = 100,
-    [string] $AttachmentPath
+    [string] $AttachmentPath,
+    # Individual only: sends with -StatePath to a new file here (removed first and afterwards).
+    [string] $StatePath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -107,10 +109,20 @@ switch ($Scenario) {
         for ($i = 0; $i -lt $Count; $i++) { $recipients[$i] = "user$($i + 1)@example.test" }
         $extra = @{}
         if ($ConnectionCount -gt 1) { $extra.ConnectionCount = $ConnectionCount }
+        if ($StatePath) {
+            Remove-Item -LiteralPath $StatePath -ErrorAction SilentlyContinue
+            $extra.StatePath = $StatePath
+        }
         $clock = Start-Clock
         $results = $recipients | Send-SmtpMessage -Individual -From $from -Subject 'Bench' -Body $body -SmtpServer 127.0.0.1 -Port $Port @extra
         Stop-Clock $clock
         Assert-AllSent $results $Count
+        if ($StatePath) {
+            # The header, then a Sending and an Accepted line per message.
+            $lines = [System.IO.File]::ReadAllLines($StatePath).Count
+            Remove-Item -LiteralPath $StatePath
+            if ($lines -ne 2 * $Count + 1) { throw "Expected $(2 * $Count + 1) lines in the state file, got $lines" }
+        }
         Write-Measurement $clock.Elapsed.TotalMilliseconds $Count $Count
     }
     'SendMailMessage' {

@@ -70,6 +70,9 @@ namespace SmtpHandler
         /// <summary>When set, messages are written here as .eml files instead of being sent.</summary>
         public string? PickupDirectory { get; init; }
 
+        /// <summary>The state file a send keeps of each recipient's outcome, so that a rerun sends each recipient once (see <see cref="SendStateFile"/>).</summary>
+        public string? StatePath { get; init; }
+
         /// <summary>
         /// Certificates (CA roots, intermediates or pinned server certificates) the server chain must build to.
         /// When given, they replace the operating system's trust store; see <see cref="TlsTrust"/> for the policy.

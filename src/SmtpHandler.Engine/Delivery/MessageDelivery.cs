@@ -106,7 +106,11 @@ namespace SmtpHandler
                     continue;
                 }
 
-                var fatal = SendBatch(client, batch.Recipients, cancellationToken);
+                // With a state file, Ctrl+C waits for the transaction in flight to end, so that none is left Unknown.
+                var journal = message.Journal;
+                journal?.Sending(batch.Recipients);
+                var fatal = SendBatch(client, batch.Recipients, journal == null ? cancellationToken : CancellationToken.None);
+                journal?.Settled(batch.Recipients, outcome);
                 if (fatal != null)
                 {
                     return fatal;

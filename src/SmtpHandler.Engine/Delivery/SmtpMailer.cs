@@ -10,7 +10,7 @@ namespace SmtpHandler
     /// pickup folder), batching recipients, splitting on "452 too many recipients", retrying transient failures,
     /// and accounting for every recipient. Each message's delivery is a <see cref="MessageDelivery"/>.
     /// </summary>
-    public sealed class SmtpMailer
+    public sealed partial class SmtpMailer
     {
         private readonly SmtpHandlerConfig config;
         private readonly ISmtpLog log;

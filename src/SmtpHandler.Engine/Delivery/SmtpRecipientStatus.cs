@@ -14,5 +14,11 @@ namespace SmtpHandler
 
         /// <summary>The data was sent but the server's final reply was lost: delivery can't be known, so it is not resent.</summary>
         Unknown,
+
+        /// <summary>Accepted by an earlier run with the same state file (-StatePath): not sent again.</summary>
+        AlreadyAccepted,
+
+        /// <summary>Refused for good (5xx) in an earlier run with the same state file (-StatePath): not offered again.</summary>
+        AlreadyRejected,
     }
 }

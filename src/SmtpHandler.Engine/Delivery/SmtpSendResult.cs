@@ -37,10 +37,17 @@ namespace SmtpHandler
             Rejected = Select(SmtpRecipientStatus.Rejected);
             NotAttempted = Select(SmtpRecipientStatus.NotAttempted);
             Unknown = Select(SmtpRecipientStatus.Unknown);
-            Status = pickupFiles != null && Rejected.Count == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.WrittenToPickup
-                : Rejected.Count == 0 && NotAttempted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Sent
-                : Accepted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Failed
-                : Rejected.Count == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.Unknown
+            AlreadyAccepted = Select(SmtpRecipientStatus.AlreadyAccepted);
+            AlreadyRejected = Select(SmtpRecipientStatus.AlreadyRejected);
+
+            // A recipient settled by an earlier run counts as it ended then; a message with nothing left to do is AlreadySent.
+            var accepted = Accepted.Count + AlreadyAccepted.Count;
+            var rejected = Rejected.Count + AlreadyRejected.Count;
+            Status = AlreadyAccepted.Count > 0 && AlreadyAccepted.Count == Recipients.Count ? SmtpSendStatus.AlreadySent
+                : pickupFiles != null && rejected == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.WrittenToPickup
+                : rejected == 0 && NotAttempted.Count == 0 && Unknown.Count == 0 ? SmtpSendStatus.Sent
+                : accepted == 0 && Unknown.Count == 0 ? SmtpSendStatus.Failed
+                : rejected == 0 && NotAttempted.Count == 0 ? SmtpSendStatus.Unknown
                 : SmtpSendStatus.PartiallySent;
         }
 
@@ -62,6 +69,12 @@ namespace SmtpHandler
         public IReadOnlyList<SmtpRecipientResult> NotAttempted { get; }
 
         public IReadOnlyList<SmtpRecipientResult> Unknown { get; }
+
+        /// <summary>Recipients accepted by an earlier run with the same state file, not sent again.</summary>
+        public IReadOnlyList<SmtpRecipientResult> AlreadyAccepted { get; }
+
+        /// <summary>Recipients refused for good by an earlier run with the same state file, not offered again.</summary>
+        public IReadOnlyList<SmtpRecipientResult> AlreadyRejected { get; }
 
         /// <summary>SMTP transactions (MAIL FROM ... DATA) this message took.</summary>
         public int Transactions { get; }
@@ -86,7 +99,7 @@ namespace SmtpHandler
         /// <summary>When the message could not be sent at all: the kind of failure (connection, TLS, login...).</summary>
         public SmtpFailureKind? FailureKind { get; }
 
-        public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup;
+        public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup || Status == SmtpSendStatus.AlreadySent;
 
         // A read-only list, not an array: PowerShell member enumeration on an array would find Array.Address.
         private IReadOnlyList<SmtpRecipientResult> Select(SmtpRecipientStatus status) => Recipients.Where(r => r.Status == status).ToList().AsReadOnly();

@@ -17,5 +17,8 @@ namespace SmtpHandler
 
         /// <summary>Written to the pickup folder instead of being sent, for every recipient.</summary>
         WrittenToPickup,
+
+        /// <summary>Every recipient was accepted by an earlier run with the same state file (-StatePath): nothing was sent again.</summary>
+        AlreadySent,
     }
 }

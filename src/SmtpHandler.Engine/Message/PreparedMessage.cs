@@ -69,6 +69,13 @@ namespace SmtpHandler
 
         internal DeliveryStatusNotification? Notify { get; }
 
+        /// <summary>Where its delivery records each transaction, when the send keeps a state file.</summary>
+        internal MessageJournal? Journal { get; private set; }
+
+        /// <summary>The same message (same content, Message-Id and Date) to only some of its recipients, recorded in a state file.</summary>
+        internal PreparedMessage WithRecipients(IReadOnlyList<MailboxAddress> recipients, MessageJournal journal) =>
+            new(Source, build, MessageId, Subject, EnvelopeSenderMailbox, recipients, RefusedBeforeSending, Notify) { Journal = journal };
+
         /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
         internal void Release() => mime = null;
     }

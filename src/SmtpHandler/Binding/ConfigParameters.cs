@@ -59,6 +59,8 @@ namespace SmtpHandler.Commands
 
         public string? PickupDirectory { get; set; }
 
+        public string? StatePath { get; set; }
+
         /// <summary>An XOAUTH2 login (New-SmtpHandlerConfig's token source); <see cref="OAuthUserName"/> is its mailbox.</summary>
         public IOAuthTokenSource? TokenSource { get; set; }
 
@@ -105,6 +107,7 @@ namespace SmtpHandler.Commands
                 RetryCount = RetryCount ?? original.RetryCount,
                 RetryDelay = RetryDelay ?? original.RetryDelay,
                 PickupDirectory = PickupDirectory ?? original.PickupDirectory,
+                StatePath = StatePath ?? original.StatePath,
             };
         }
 

@@ -65,6 +65,11 @@ namespace SmtpHandler.Commands
         [ValidateNotNullOrEmpty]
         public string? PickupDirectory { get; set; }
 
+        /// <summary>The state file Send-SmtpMessage keeps with this configuration (Send-SmtpMessage -StatePath).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? StatePath { get; set; }
+
         // One config per pipeline item ('a', 'b' | New-SmtpHandlerConfig, or Import-Csv rows with SmtpServer and
         // Port); without pipeline input ProcessRecord runs once.
         protected override void ProcessRecord()
@@ -84,6 +89,7 @@ namespace SmtpHandler.Commands
             given.RetryDelay = TimeSpan.FromSeconds(RetryDelay);
             AddOAuth(given, files);
             given.PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory);
+            given.StatePath = StatePath == null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
             WriteObject(BuildConfig(given));
         }
     }

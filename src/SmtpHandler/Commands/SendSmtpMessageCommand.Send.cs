@@ -15,10 +15,11 @@ namespace SmtpHandler.Commands
         {
             var progress = new SendProgress(this, messages.Count, messages.Sum(m => m.Recipients.Count), config!.ToString());
             var reported = new HashSet<string>(StringComparer.Ordinal);
+            using var state = OpenState(messages);
             progress.Start();
             try
             {
-                foreach (var result in mailer!.Send(messages, CancelToken))
+                foreach (var result in mailer!.Send(messages, state, CancelToken))
                 {
                     progress.Advance(result);
                     WriteObject(result);
