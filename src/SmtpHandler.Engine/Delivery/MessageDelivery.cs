@@ -106,10 +106,15 @@ namespace SmtpHandler
                     continue;
                 }
 
-                // With a state file, Ctrl+C waits for the transaction in flight to end, so that none is left Unknown.
+                // With a state file, Ctrl+C gives the transaction in flight a moment to end, so that none is left Unknown.
                 var journal = message.Journal;
                 journal?.Sending(batch.Recipients);
-                var fatal = SendBatch(client, batch.Recipients, journal == null ? cancellationToken : CancellationToken.None);
+                SmtpHandlerException? fatal;
+                using (var grace = journal == null ? null : new CancellationGrace(cancellationToken, CancellationGrace.Default))
+                {
+                    fatal = SendBatch(client, batch.Recipients, grace?.Token ?? cancellationToken);
+                }
+
                 journal?.Settled(batch.Recipients, outcome);
                 if (fatal != null)
                 {

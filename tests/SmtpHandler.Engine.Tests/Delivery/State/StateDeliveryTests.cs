@@ -106,6 +106,40 @@ namespace SmtpHandler.Tests
             Assert.Equal(2, server.DeliveriesTo("ann@example.test"));
         }
 
+        [Fact]
+        public async Task Ctrl_C_with_a_state_file_gives_a_silent_server_a_moment_then_stops_and_the_rerun_holds_the_message_back()
+        {
+            // The server keeps the message and never answers the final ".": only Ctrl+C ends the wait (-Timeout is 60 s).
+            await using var server = new SmtpTestServer(c => c.Verb == "." ? ServerAction.Silence : null);
+            var config = Config(server.Port, timeoutSeconds: 60);
+            var path = Path.Combine(directory, "stopped.jsonl");
+            using var stop = new CancellationTokenSource();
+            var mailer = new SmtpMailer(config);
+            var messages = new[] { mailer.Prepare(Message("Stopped", "ann@example.test")) };
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            var send = Task.Run(() =>
+            {
+                using var state = SendStateFile.Open(path, Message("Stopped", "ann@example.test"));
+                return mailer.Send(messages, state, stop.Token).ToList();
+            });
+            while (!server.Commands.Any(c => c.Verb == "DATA") && clock.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(200);
+            clock.Restart();
+            stop.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+
+            // The grace (2 s) and no more: not the 60 s of -Timeout.
+            Assert.InRange(clock.Elapsed.TotalSeconds, 1.5, 6);
+            Assert.Equal(new[] { "ann@example.test Sending" }, Records(path));
+            var rerun = SendWithState(Config(server.Port), path, Message("Stopped", "ann@example.test")).Single();
+            Assert.Equal("DeliveryUnknownEarlier", rerun.Unknown.Single().ErrorId);
+        }
+
         private static List<SmtpSendResult> SendWithState(SmtpHandlerConfig config, string path, params SmtpMessage[] messages)
         {
             var mailer = new SmtpMailer(config);
