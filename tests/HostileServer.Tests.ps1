@@ -28,16 +28,24 @@ BeforeAll {
     }
 
     function Measure-Send {
-        # Sends one message through a config with -Timeout 3 and one connection (RetryCount 0: each retry would get its own -Timeout).
+        # Sends one message through a config with -Timeout 3 and one connection (RetryCount 0: each retry would get its
+        # own -Timeout), in a runspace of its own: a send still running after 15 s is abandoned and shows as 999 s.
         param([Parameter(Mandatory)] [int] $Port, [string] $Mode = 'None', [string] $Server = '127.0.0.1')
-        $tls = Get-TlsSwitch $Mode
-        $config = New-SmtpHandlerConfig -SmtpServer $Server -Port $Port -Timeout 3 -RetryCount 0 @tls
-        $problems = $null
-        $result = $null
-        $elapsed = Measure-Command {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+            param($Module, $Server, $Port, $Tls)
+            Import-Module $Module
+            $config = New-SmtpHandlerConfig -SmtpServer $Server -Port $Port -Timeout 3 -RetryCount 0 @Tls
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $result = Send-SmtpMessage -Config $config -From 'ops@example.test' -To 'ann@example.test' -Subject 'Hostile' -Body 'x' -ErrorVariable problems -ErrorAction SilentlyContinue
+            [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Result = $result; Errors = @($problems) }
+        }).AddParameters(@{ Module = $ModulePath; Server = $Server; Port = $Port; Tls = (Get-TlsSwitch $Mode) })
+        $async = $ps.BeginInvoke()
+        if (-not $async.AsyncWaitHandle.WaitOne(15000)) {
+            $null = $ps.BeginStop($null, $null)
+            return [pscustomobject]@{ Seconds = 999; Result = $null; Errors = @() }
         }
-        [pscustomobject]@{ Seconds = $elapsed.TotalSeconds; Result = $result; Errors = @($problems) }
+        try { $ps.EndInvoke($async) | Select-Object -Last 1 } finally { $ps.Dispose() }
     }
 
     function Measure-Stop {
@@ -54,11 +62,14 @@ BeforeAll {
             $async = $ps.BeginInvoke()
             Start-Sleep -Milliseconds 1000
             $async.IsCompleted | Should -BeFalse -Because 'the send must still be waiting when it is stopped'
-            $elapsed = Measure-Command { $ps.Stop() }
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $stopping = $ps.BeginStop($null, $null)
+            if (-not $stopping.AsyncWaitHandle.WaitOne(10000)) { return 999 }
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $elapsed.TotalSeconds
+            $clock.Elapsed.TotalSeconds
+            $ps.Dispose()
         }
-        finally { $ps.Dispose() }
+        catch { $ps.Dispose(); throw }
     }
 }
 
@@ -74,7 +85,9 @@ Describe 'A TLS handshake that never completes (issue 15, item 1)' {
         $send.Seconds | Should -BeLessThan (3 + $Margin)
         $send.Result.Status | Should -Be 'Failed'
         $send.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ConnectionTimedOut,*'
-        Measure-Stop -Port $server.Port -Mode $Mode | Should -BeLessThan 2
+        $stop = Measure-Stop -Port $server.Port -Mode $Mode
+        Write-Host "    gave up after $($send.Seconds.ToString('0.00')) s at -Timeout 3; stopped $($stop.ToString('0.00')) s after Ctrl+C"
+        $stop | Should -BeLessThan 2
         $server.Delivered.Count | Should -Be 0
     }
 }
@@ -94,7 +107,9 @@ Describe 'A reply dripped a byte at a time, without end (issue 15, item 2)' {
             $send.Result.Status | Should -Be 'Failed'
             $send.Errors[0].FullyQualifiedErrorId | Should -BeLike 'ConnectionTimedOut,*'
         }
-        Measure-Stop -Port $server.Port -Mode $Mode | Should -BeLessThan 2
+        $stop = Measure-Stop -Port $server.Port -Mode $Mode
+        Write-Host "    gave up after $($send.Seconds.ToString('0.00')) s at -Timeout 3; stopped $($stop.ToString('0.00')) s after Ctrl+C"
+        $stop | Should -BeLessThan 2
     }
 }
 
