@@ -248,20 +248,23 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
-        public void An_over_long_reply_line_is_read_to_its_end_and_every_recipient_is_accounted_for()
+        public void An_over_long_reply_line_is_refused_with_ReplyTooLong_and_every_recipient_is_accounted_for()
         {
-            // 1 MB in one reply line, far beyond RFC 5321's 512 octets: read, reported, and the session goes on.
+            // 1 MB in one reply line, far beyond RFC 5321's 512 octets (and the 8 KB cap): the connection is given up
+            // with a clear error, nothing is sent, and the message after it is not tried on that server either.
             var longText = new string('z', 1024 * 1024);
             using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument == "bob@example.test" ? ServerAction.Reply("550 5.1.1 " + longText) : null);
 
             var results = Send(Config(server.Port), Message("Long", "ann@example.test", "bob@example.test"), Message("Next", "cat@example.test"));
 
             AssertEachRecipientOnce(results[0], new[] { "ann@example.test", "bob@example.test" });
+            AssertEachRecipientOnce(results[1], new[] { "cat@example.test" });
             AssertNothingLostNothingTwice(server, results);
-            var bob = Assert.Single(results[0].Rejected);
-            Assert.Equal(550, bob.ReplyCode);
-            Assert.Equal(SmtpRecipientStatus.Accepted, results[0].Recipients.Single(r => r.Address == "ann@example.test").Status);
-            Assert.Equal(SmtpSendStatus.Sent, results[1].Status);
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Failed, r.Status));
+            Assert.Equal("ReplyTooLong", results[0].ErrorId);
+            Assert.Contains("a reply line longer than 8192 bytes", results[0].Error);
+            Assert.All(results.SelectMany(r => r.Recipients), r => Assert.Equal(SmtpRecipientStatus.NotAttempted, r.Status));
+            Assert.Empty(server.Delivered);
             Assert.Equal(1, server.Connections);
         }
 

@@ -73,6 +73,87 @@ namespace SmtpHandler.Tests
             Assert.Empty(server.Commands);
         }
 
+        [Fact]
+        public void Drips_an_endless_reply_a_byte_at_a_time_and_floods_a_reply_of_any_size_from_a_small_buffer()
+        {
+            using var server = new SmtpTestServer(c =>
+                c.Verb == "CONNECT" && c.Connection == 1 ? ServerAction.Drip("220-slow\r\n", TimeSpan.FromMilliseconds(20)) :
+                c.Verb == "EHLO" ? ServerAction.Flood("250-smtp.test\r\n", "250-XFILLER\r\n", 13L * 600_000, "250 OK\r\n") :
+                null);
+
+            using (var drip = new TcpClient("127.0.0.1", server.Port))
+            {
+                var stream = drip.GetStream();
+                var buffer = new byte[64];
+                var reads = new List<string>();
+                var clock = Stopwatch.StartNew();
+                while (clock.ElapsedMilliseconds < 600)
+                {
+                    reads.Add(Encoding.ASCII.GetString(buffer, 0, stream.Read(buffer, 0, buffer.Length)));
+                }
+
+                // Byte by byte, with the pattern wrapping round: continuation lines only, never a last line.
+                Assert.InRange(reads.Count, 10, 40);
+                Assert.All(reads, r => Assert.Single(r));
+                Assert.StartsWith("220-slow\r\n220-slow\r\n", string.Concat(reads));
+                Assert.DoesNotContain("220 ", string.Concat(reads));
+            }
+
+            var replies = Converse(server, "EHLO client.test", "QUIT");
+            Assert.Equal("250 OK", replies[1]);
+            using var flood = new TcpClient("127.0.0.1", server.Port);
+            var reader = new StreamReader(flood.GetStream(), Encoding.ASCII);
+            reader.ReadLine();
+            flood.GetStream().Write(Encoding.ASCII.GetBytes("EHLO client.test\r\n"));
+            var lines = 0;
+            long bytes = 0;
+            string? line;
+            while ((line = reader.ReadLine()) != null)
+            {
+                lines++;
+                bytes += line.Length + 2;
+                if (line == "250 OK")
+                {
+                    break;
+                }
+            }
+
+            // 7.8 MB in 600,000 lines, though the server writes it from one 64 KB buffer.
+            Assert.Equal("250-smtp.test\r\n".Length + (13L * 600_000) + "250 OK\r\n".Length, bytes);
+            Assert.Equal(1 + 600_000 + 1, lines);
+        }
+
+        [Theory]
+        [InlineData(true)]
+        [InlineData(false)]
+        public void A_TLS_handshake_that_never_completes_on_implicit_TLS_and_after_STARTTLS(bool implicitTls)
+        {
+            using var certificates = new TestCertificates();
+            using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                Certificate = TestCertificates.ForServer(certificates.Server),
+                ImplicitTls = implicitTls,
+                Script = ServerScript.At("TLS", ServerAction.Silence),
+            });
+            using var client = new TcpClient("127.0.0.1", server.Port);
+            var stream = client.GetStream();
+            if (!implicitTls)
+            {
+                var reader = new StreamReader(stream, Encoding.ASCII);
+                Assert.StartsWith("220 ", reader.ReadLine());
+                stream.Write(Encoding.ASCII.GetBytes("STARTTLS\r\n"));
+                Assert.StartsWith("220 ", reader.ReadLine());
+            }
+
+            stream.ReadTimeout = 1000;
+            using var tls = new System.Net.Security.SslStream(stream, false, (_, _, _, _) => true);
+            var clock = Stopwatch.StartNew();
+
+            Assert.ThrowsAny<IOException>(() => tls.AuthenticateAsClient("smtp.test"));
+            Assert.InRange(clock.ElapsedMilliseconds, 900, 5000);
+            Assert.False(Assert.Single(server.Sessions).Encrypted);
+        }
+
         /// <summary>Reads the greeting, then sends each line and reads one reply line (the last of a multi-line reply); null once the server closed.</summary>
         private static List<string?> Converse(SmtpTestServer server, params string[] lines)
         {

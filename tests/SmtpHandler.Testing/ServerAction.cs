@@ -20,7 +20,10 @@ namespace SmtpHandler.Testing
         /// <summary>At ".": keep the message (it counts as delivered), then close the connection without a reply.</summary>
         public static ServerAction KeepAndDrop { get; } = new(drop: true, keep: true);
 
-        /// <summary>Say nothing more and read nothing more: the connection stays open until the client gives up (a hung server).</summary>
+        /// <summary>
+        /// Say nothing more and read nothing more: the connection stays open until the client gives up (a hung server).
+        /// At TLS (before the server's handshake, on implicit TLS and after STARTTLS): a handshake that never completes.
+        /// </summary>
         public static ServerAction Silence { get; } = new() { Silent = true };
 
         public string? ReplyText { get; }
@@ -46,6 +49,18 @@ namespace SmtpHandler.Testing
         /// <summary>At STARTTLS: send <see cref="ReplyText"/> (with anything injected after it, in the same write), then start TLS.</summary>
         public bool StartsTls { get; private init; }
 
+        /// <summary>Bytes written over and over after <see cref="Chunks"/>, until <see cref="PatternBytes"/> of them went out.</summary>
+        public byte[]? Pattern { get; private init; }
+
+        /// <summary>How many bytes of <see cref="Pattern"/> to write; <see cref="long.MaxValue"/> never ends.</summary>
+        public long PatternBytes { get; private init; }
+
+        /// <summary>The pause after each byte of <see cref="Pattern"/>; zero writes it in large blocks.</summary>
+        public TimeSpan ByteInterval { get; private init; }
+
+        /// <summary>Bytes written after the <see cref="Pattern"/>, when it ends.</summary>
+        public byte[]? Tail { get; private init; }
+
         /// <summary>Answer with this reply (one line, or several separated by CRLF, without the final CRLF).</summary>
         public static ServerAction Reply(string reply) => new(reply);
 
@@ -61,6 +76,27 @@ namespace SmtpHandler.Testing
         /// <summary>At STARTTLS: write <paramref name="reply"/> and CRLF in one write (extra lines in it are injected), then start TLS.</summary>
         public static ServerAction StartTlsWith(string reply) => new(reply) { StartsTls = true };
 
+        /// <summary>
+        /// Write <paramref name="head"/>, then <paramref name="pattern"/> over and over until <paramref name="bytes"/> of it went
+        /// out (<see cref="long.MaxValue"/>: until the client goes), then <paramref name="tail"/>: a reply line or a reply of
+        /// any size, streamed from one small buffer.
+        /// </summary>
+        public static ServerAction Flood(string head, string pattern, long bytes, string tail = "") => new()
+        {
+            Chunks = new[] { Encoding.UTF8.GetBytes(head) },
+            Pattern = Encoding.UTF8.GetBytes(pattern),
+            PatternBytes = bytes,
+            Tail = Encoding.UTF8.GetBytes(tail),
+        };
+
+        /// <summary>Write <paramref name="text"/> one byte every <paramref name="interval"/>, over and over, until the client goes: a reply that never ends, though the line is never idle.</summary>
+        public static ServerAction Drip(string text, TimeSpan interval) => new()
+        {
+            Pattern = Encoding.UTF8.GetBytes(text),
+            PatternBytes = long.MaxValue,
+            ByteInterval = interval,
+        };
+
         /// <summary>Wait <paramref name="delay"/>, then give the default reply.</summary>
         public static ServerAction Wait(TimeSpan delay) => new() { Delay = delay };
 
@@ -73,6 +109,10 @@ namespace SmtpHandler.Testing
             Delay = delay,
             DropAfterDataBytes = DropAfterDataBytes,
             StartsTls = StartsTls,
+            Pattern = Pattern,
+            PatternBytes = PatternBytes,
+            ByteInterval = ByteInterval,
+            Tail = Tail,
         };
     }
 }

@@ -44,6 +44,11 @@ namespace SmtpHandler.Testing
         {
             if (Options.ImplicitTls)
             {
+                if (!BeforeHandshake())
+                {
+                    return;
+                }
+
                 Secure();
                 reader = new LineReader(stream, Options.MaxLineLength);
             }
@@ -98,6 +103,11 @@ namespace SmtpHandler.Testing
                     }
 
                     Send((action?.ReplyText ?? "220 2.0.0 Ready to start TLS") + "\r\n");
+                    if (!BeforeHandshake())
+                    {
+                        return false;
+                    }
+
                     Secure();
 
                     // A conforming server forgets anything sent before the handshake, the transaction and the login.
@@ -351,7 +361,15 @@ namespace SmtpHandler.Testing
 
                     Send(chunks[i]);
                 }
+            }
 
+            if (action?.Pattern != null)
+            {
+                SendPattern(action);
+            }
+
+            if (action?.Chunks != null || action?.Pattern != null)
+            {
                 return true;
             }
 

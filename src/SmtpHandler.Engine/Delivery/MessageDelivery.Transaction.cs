@@ -107,7 +107,7 @@ namespace SmtpHandler
             {
                 // Anything else is a bug or a surprise: account for every recipient, then stop.
                 session.Drop();
-                var failure = new SmtpHandlerException("SendFailed", SmtpFailureKind.ProtocolError, $"Sending to {config.SmtpServer}:{config.Port} failed: {ex.Message}", config.SmtpServer, ex);
+                var failure = ex as SmtpHandlerException ?? new SmtpHandlerException("SendFailed", SmtpFailureKind.ProtocolError, $"Sending to {config.SmtpServer}:{config.Port} failed: {ex.Message}", config.SmtpServer, ex);
                 foreach (var mailbox in batch.Where(m => !outcome.ContainsKey(m.Address)))
                 {
                     Settle(tracker.DataTerminatorSent

@@ -20,7 +20,6 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class SmtpWire : IDisposable
     {
-        private const int MaxReplyBytes = 64 * 1024;
         private readonly Socket socket;
         private readonly FirstBytesStream network;
         private readonly TimeSpan timeout;
@@ -215,9 +214,9 @@ namespace SmtpHandler
                     return new SmtpReply(code, lines);
                 }
 
-                if (total > MaxReplyBytes)
+                if (ReplyScanner.Overflow(0, total) is { } overflow)
                 {
-                    throw new SmtpWireException(WireFailure.NotSmtp, "reply", $"a reply longer than {MaxReplyBytes} bytes");
+                    throw new SmtpWireException(WireFailure.NotSmtp, "reply", overflow);
                 }
             }
         }
@@ -250,9 +249,9 @@ namespace SmtpHandler
 
                 if (end == buffer.Length)
                 {
-                    if (buffer.Length >= MaxReplyBytes)
+                    if (ReplyScanner.Overflow(buffer.Length + 1, 0) is { } overflow)
                     {
-                        throw new SmtpWireException(WireFailure.NotSmtp, "reply", $"a line longer than {MaxReplyBytes} bytes: '{Printable(Encoding.UTF8.GetString(buffer, 0, 60))}...'");
+                        throw new SmtpWireException(WireFailure.NotSmtp, "reply", $"{overflow}: '{Printable(Encoding.UTF8.GetString(buffer, 0, 60))}...'");
                     }
 
                     Array.Resize(ref buffer, buffer.Length * 2);

@@ -8,12 +8,16 @@ namespace SmtpHandler
     /// MailKit's protocol hook: narrates the SMTP conversation to an <see cref="ISmtpLog"/> with AUTH secrets
     /// masked (MailKit marks them through its secret detector) and message data summarised, not printed. It
     /// feeds every byte to the connection's <see cref="TransactionTracker"/>, and notes the facts of the
-    /// connection the connector needs (the login mechanism, the last command).
+    /// connection the connector needs (the login mechanism, the last command). It sees every reply in plaintext, before
+    /// TLS and after, so it also holds replies to their caps (see <see cref="ReplyScanner"/>) and tells the watchdog
+    /// when one came in whole.
     /// </summary>
     internal sealed class RedactingProtocolLogger : IProtocolLogger
     {
         private static readonly byte[] Auth = Encoding.ASCII.GetBytes("AUTH ");
         private readonly ISmtpLog log;
+        private readonly ReplyScanner replies = new();
+        private string endpoint = "the server";
 
         public RedactingProtocolLogger(ISmtpLog log)
         {
@@ -46,6 +50,8 @@ namespace SmtpHandler
             AuthenticationMechanism = null;
             LastCommand = null;
             Transaction.Reset();
+            replies.Reset();
+            endpoint = $"{uri.Host}:{uri.Port}";
             if (log.IsProtocolEnabled)
             {
                 log.Protocol($"Connected to {uri}");
@@ -101,9 +107,14 @@ namespace SmtpHandler
             WriteLines("C: ", SecretRedactor.Redact(buffer, offset, count, secrets));
         }
 
+        /// <summary>Throws <see cref="SmtpHandlerException"/> (ReplyTooLong) inside MailKit's read once a reply is over its cap.</summary>
         public void LogServer(byte[] buffer, int offset, int count)
         {
-            Watchdog?.Touch();
+            if (replies.Scan(buffer, offset, count, endpoint) > 0)
+            {
+                Watchdog?.Touch();
+            }
+
             Transaction.Server(buffer, offset, count);
             if (log.IsProtocolEnabled)
             {

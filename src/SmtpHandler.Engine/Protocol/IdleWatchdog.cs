@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Threading;
 
 namespace SmtpHandler
@@ -8,7 +9,11 @@ namespace SmtpHandler
     /// Keeps the configured Timeout when MailKit is given a token that can be cancelled (the cmdlets' Ctrl+C):
     /// MailKit then waits on the socket in a loop that checks only the token, never its Timeout, so a server that
     /// stops answering would hold the send forever. While armed, the watchdog cancels the token it handed out once
-    /// no byte has been read or written (the protocol logger reports every one) for longer than the timeout.
+    /// there has been no progress for longer than the timeout. Progress is a command or data going out, or a reply
+    /// coming in whole (the protocol logger reports both): a server's bytes alone are not, so a reply dripped a byte
+    /// at a time still has to end within the timeout, while an upload is held only to its bytes flowing.
+    /// When the token is cancelled, the attached socket is closed too: a blocked TLS handshake (and a read inside a
+    /// TLS record) waits on the socket without looking at any token, and only that ends it at once.
     /// </summary>
     internal sealed class IdleWatchdog : IDisposable
     {
@@ -24,6 +29,7 @@ namespace SmtpHandler
         private Timer? timer;
         private bool armed;
         private long lastActivity;
+        private Socket? attached;
 
         public IdleWatchdog(TimeSpan timeout)
         {
@@ -51,6 +57,9 @@ namespace SmtpHandler
                     source?.Dispose();
                     source = CancellationTokenSource.CreateLinkedTokenSource(user);
                     linkedTo = user;
+
+                    // Once per source, not per operation: sources live as long as the user's token, or until they fire.
+                    source.Token.Register(CloseAttached);
                 }
 
                 Touch();
@@ -73,8 +82,11 @@ namespace SmtpHandler
             operation(scope.Token);
         }
 
-        /// <summary>A byte went out or came in: the line is alive.</summary>
+        /// <summary>Progress (a command or data went out, a reply came in whole, a connection or handshake ended): the deadline starts again.</summary>
         public void Touch() => Interlocked.Exchange(ref lastActivity, Stopwatch.GetTimestamp());
+
+        /// <summary>The socket of the current connection, closed when an operation's token is cancelled.</summary>
+        public void Attach(Socket socket) => Volatile.Write(ref attached, socket);
 
         /// <summary>Stops the timer; the session is over.</summary>
         public void Dispose()
@@ -87,6 +99,13 @@ namespace SmtpHandler
                 source?.Dispose();
                 source = null;
             }
+        }
+
+        private void CloseAttached()
+        {
+            // The connection is abandoned either way (the caller stops, or the session drops it): closing it wakes
+            // whatever is blocked on it.
+            Volatile.Read(ref attached)?.Dispose();
         }
 
         private void Check(object? state)

@@ -78,6 +78,11 @@ namespace SmtpHandler
                 {
                     // A blocking socket of our own (see TcpConnect): MailKit then reads it without the event loop.
                     var socket = TcpConnect.Connect(config.SmtpServer, config.Port, config.Timeout, token);
+
+                    // The TLS handshake and the greeting get the whole timeout, and a stall in the handshake (which
+                    // MailKit waits out without looking at the token) ends by the socket being closed under it.
+                    WatchdogOf(client)?.Attach(socket);
+                    WatchdogOf(client)?.Touch();
                     try
                     {
                         client.Connect(socket, config.SmtpServer, config.Port, options, token);
@@ -89,9 +94,15 @@ namespace SmtpHandler
                     }
                 });
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
             {
-                throw trust.Explain(TranslateConnectFailure(ex, (client.ProtocolLogger as RedactingProtocolLogger)?.LastCommand));
+                // Stopped by the caller, seen as whatever closing the socket under a blocked read looks like.
+                throw new OperationCanceledException("The connection was cancelled.", ex, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var failure = WatchdogOf(client)?.Fired == true && ex is not SmtpHandlerException ? new TimeoutException(ex.Message, ex) : ex;
+                throw trust.Explain(TranslateConnectFailure(failure, (client.ProtocolLogger as RedactingProtocolLogger)?.LastCommand));
             }
 
             if (config.TlsMode != SmtpTlsMode.None && !client.IsEncrypted)
@@ -193,6 +204,10 @@ namespace SmtpHandler
             _ => SslProtocols.Tls12 | (SslProtocols)12288,
         };
 
+        private static bool IsSocketTimeout(Exception? ex) =>
+            ex is IOException { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut } } ||
+            ex is SocketException { SocketErrorCode: SocketError.TimedOut };
+
         private static IdleWatchdog? WatchdogOf(RecordingSmtpClient client) => (client.ProtocolLogger as RedactingProtocolLogger)?.Watchdog;
 
         internal static string Describe(SmtpTlsMode mode) => mode switch
@@ -214,6 +229,11 @@ namespace SmtpHandler
         {
             switch (ex)
             {
+                case SmtpHandlerException handled:
+                    // Already said in our words (a reply over its cap).
+                    return handled;
+                case SslHandshakeException when ex.InnerException is TimeoutException || IsSocketTimeout(ex.InnerException):
+                    return new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{Endpoint} did not finish the TLS handshake within {config.Timeout.TotalSeconds:0.#} s.", config.SmtpServer, ex) { Transient = true };
                 case SslHandshakeException:
                     if (trust.LastVerdict is { Trusted: false } refused)
                     {
@@ -254,7 +274,7 @@ namespace SmtpHandler
                         (config.TlsMode != SmtpTlsMode.ImplicitTls ? " If the port expects implicit TLS (usually 465), use -UseTls." : string.Empty), config.SmtpServer, ex) { Transient = true };
                 case TimeoutException:
                 case OperationCanceledException:
-                case IOException io when io.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }:
+                case IOException io when IsSocketTimeout(io):
                     return new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{Endpoint} did not answer within {config.Timeout.TotalSeconds:0.#} s." +
                         (config.TlsMode == SmtpTlsMode.ImplicitTls ? " A server waiting for a plain greeting (a STARTTLS port) looks like this: try -UseStartTls." : string.Empty), config.SmtpServer, ex) { Transient = true };
                 case SocketException socket:

@@ -78,9 +78,15 @@ namespace SmtpHandler
                     throw;
                 }
 
-                if (ex is OperationCanceledException && Watchdog.Fired)
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    throw new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{connector.Endpoint} stopped answering while the session was set up: nothing for {config.Timeout.TotalSeconds:0.#} s.", connector.Endpoint, ex)
+                    // Stopped by the caller while logging in, seen as the socket closing under a blocked read.
+                    throw new OperationCanceledException("The connection was cancelled.", ex, cancellationToken);
+                }
+
+                if (Watchdog.Fired)
+                {
+                    throw new SmtpHandlerException("ConnectionTimedOut", SmtpFailureKind.Timeout, $"{connector.Endpoint} stopped answering while the session was set up: no complete reply within {config.Timeout.TotalSeconds:0.#} s.", connector.Endpoint, ex)
                     {
                         Transient = true,
                     };

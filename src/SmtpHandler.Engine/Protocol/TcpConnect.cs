@@ -42,9 +42,10 @@ namespace SmtpHandler
         /// The addresses <paramref name="host"/> names: an address literal (IPv6 with or without its [brackets]) as it
         /// is, otherwise a DNS lookup that may return none. Throws <see cref="SocketException"/> when the lookup fails,
         /// <see cref="TimeoutException"/> when it takes longer than <paramref name="timeout"/>, or
-        /// <see cref="OperationCanceledException"/>.
+        /// <see cref="OperationCanceledException"/>. <paramref name="lookupOf"/> stands in for DNS (a resolver that never
+        /// answers, in tests).
         /// </summary>
-        public static IPAddress[] Resolve(string host, TimeSpan timeout, CancellationToken cancellationToken)
+        public static IPAddress[] Resolve(string host, TimeSpan timeout, CancellationToken cancellationToken, Func<string, Task<IPAddress[]>>? lookupOf = null)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var name = Unbracket(host);
@@ -53,7 +54,7 @@ namespace SmtpHandler
                 return new[] { literal };
             }
 
-            var lookup = Dns.GetHostAddressesAsync(name);
+            var lookup = (lookupOf ?? Dns.GetHostAddressesAsync)(name);
             try
             {
                 if (!lookup.Wait(Milliseconds(timeout), cancellationToken))
