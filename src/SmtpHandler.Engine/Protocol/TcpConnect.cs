@@ -29,13 +29,21 @@ namespace SmtpHandler
         /// </summary>
         public static Socket Connect(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            // One budget for both steps: a slow lookup leaves the connect only what is left of the timeout.
+            var clock = Stopwatch.StartNew();
             var addresses = Resolve(host, timeout, cancellationToken);
             if (addresses.Length == 0)
             {
                 throw new SocketException((int)SocketError.HostNotFound);
             }
 
-            return Connect(addresses, port, timeout, cancellationToken);
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Resolving '{Unbracket(host)}' used up the {timeout.TotalSeconds:0.###} s timeout.");
+            }
+
+            return Connect(addresses, port, left, cancellationToken);
         }
 
         /// <summary>
