@@ -28,21 +28,21 @@ namespace SmtpHandler.Tests
             public void Protocol(string line) => Lines.Add(line);
         }
 
-        private static void Client(RedactingProtocolLogger logger, string text)
+        private static void Client(ProtocolHook logger, string text)
         {
             var bytes = Encoding.ASCII.GetBytes(text);
             logger.LogClient(bytes, 0, bytes.Length);
         }
 
-        private static void Server(RedactingProtocolLogger logger, string text)
+        private static void Server(ProtocolHook logger, string text)
         {
             var bytes = Encoding.ASCII.GetBytes(text);
             logger.LogServer(bytes, 0, bytes.Length);
         }
 
-        private static RedactingProtocolLogger StartData(CapturingLog log)
+        private static ProtocolHook StartData(CapturingLog log)
         {
-            var logger = new RedactingProtocolLogger(log);
+            var logger = new ProtocolHook(log);
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
             Server(logger, "220 ready\r\n");
             logger.Transaction.Begin();
@@ -73,7 +73,7 @@ namespace SmtpHandler.Tests
         public void Tracks_the_data_its_reply_and_the_login_mechanism_with_protocol_logging_off()
         {
             var log = new CapturingLog(protocol: false);
-            var logger = new RedactingProtocolLogger(log);
+            var logger = new ProtocolHook(log);
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
             Server(logger, "220 quiet.test ESMTP\r\n");
             Client(logger, "auth plain AGFubgBzZWNyZXQ=\r\n");
@@ -154,7 +154,7 @@ namespace SmtpHandler.Tests
         public void Does_not_start_the_data_when_DATA_is_refused()
         {
             var log = new CapturingLog();
-            var logger = new RedactingProtocolLogger(log);
+            var logger = new ProtocolHook(log);
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
             logger.Transaction.Begin();
             Client(logger, "DATA\r\n");

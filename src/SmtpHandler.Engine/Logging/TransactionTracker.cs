@@ -7,7 +7,7 @@ namespace SmtpHandler
     /// Follows the bytes of the current transaction to tell delivery how far its message data got: whether the
     /// server answered DATA with 354, whether the final "." went out, and the server's reply to the data. A lost
     /// connection is then judged by it: before the final ".", the server discards the message; after it, with no
-    /// reply, delivery is unknown. Fed by <see cref="RedactingProtocolLogger"/>; replies are read as complete lines,
+    /// reply, delivery is unknown. Fed by <see cref="ProtocolHook"/>; replies are read as complete lines,
     /// however the network splits them.
     /// </summary>
     internal sealed class TransactionTracker

@@ -34,7 +34,7 @@ namespace SmtpHandler
 
         public string Endpoint => $"{config.SmtpServer}:{config.Port}";
 
-        public RecordingSmtpClient CreateClient(RedactingProtocolLogger logger)
+        public RecordingSmtpClient CreateClient(ProtocolHook logger)
         {
             var client = new RecordingSmtpClient(logger)
             {
@@ -102,7 +102,7 @@ namespace SmtpHandler
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var failure = WatchdogOf(client)?.Fired == true && ex is not SmtpHandlerException ? new TimeoutException(ex.Message, ex) : ex;
-                throw trust.Explain(TranslateConnectFailure(failure, (client.ProtocolLogger as RedactingProtocolLogger)?.LastCommand));
+                throw trust.Explain(TranslateConnectFailure(failure, (client.ProtocolLogger as ProtocolHook)?.LastCommand));
             }
 
             if (config.TlsMode != SmtpTlsMode.None && !client.IsEncrypted)
@@ -208,7 +208,7 @@ namespace SmtpHandler
             ex is IOException { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut } } ||
             ex is SocketException { SocketErrorCode: SocketError.TimedOut };
 
-        private static IdleWatchdog? WatchdogOf(RecordingSmtpClient client) => (client.ProtocolLogger as RedactingProtocolLogger)?.Watchdog;
+        private static IdleWatchdog? WatchdogOf(RecordingSmtpClient client) => (client.ProtocolLogger as ProtocolHook)?.Watchdog;
 
         internal static string Describe(SmtpTlsMode mode) => mode switch
         {
@@ -224,7 +224,7 @@ namespace SmtpHandler
             config.SmtpServer);
 
         /// <param name="ex">What MailKit threw.</param>
-        /// <param name="lastCommand">The last command sent before it (see <see cref="RedactingProtocolLogger.LastCommand"/>).</param>
+        /// <param name="lastCommand">The last command sent before it (see <see cref="ProtocolHook.LastCommand"/>).</param>
         private SmtpHandlerException TranslateConnectFailure(Exception ex, string? lastCommand)
         {
             switch (ex)

@@ -22,10 +22,10 @@ namespace SmtpHandler
             this.config = config;
             this.log = log;
             Watchdog = new IdleWatchdog(config.Timeout);
-            Logger = new RedactingProtocolLogger(log) { Watchdog = Watchdog };
+            Logger = new ProtocolHook(log) { Watchdog = Watchdog };
         }
 
-        public RedactingProtocolLogger Logger { get; }
+        public ProtocolHook Logger { get; }
 
         /// <summary>How far the current transaction's message data got (see <see cref="TransactionTracker"/>).</summary>
         public TransactionTracker Transaction => Logger.Transaction;

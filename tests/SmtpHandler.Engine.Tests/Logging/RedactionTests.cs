@@ -40,7 +40,7 @@ namespace SmtpHandler.Tests
         private static string LoggedAuthLine(string secret)
         {
             var log = new CapturingLog();
-            var logger = new RedactingProtocolLogger(log) { AuthenticationSecretDetector = new InitialResponseDetector() };
+            var logger = new ProtocolHook(log) { AuthenticationSecretDetector = new InitialResponseDetector() };
             logger.LogConnect(new Uri("smtp://127.0.0.1:25"));
             var bytes = Encoding.ASCII.GetBytes("....AUTH PLAIN " + secret + "\r\n");
             logger.LogClient(bytes, 4, bytes.Length - 4);

@@ -12,14 +12,14 @@ namespace SmtpHandler
     /// TLS and after, so it also holds replies to their caps (see <see cref="ReplyScanner"/>) and tells the watchdog
     /// when one came in whole.
     /// </summary>
-    internal sealed class RedactingProtocolLogger : IProtocolLogger
+    internal sealed class ProtocolHook : IProtocolLogger
     {
         private static readonly byte[] Auth = Encoding.ASCII.GetBytes("AUTH ");
         private readonly ISmtpLog log;
         private readonly ReplyScanner replies = new();
         private string endpoint = "the server";
 
-        public RedactingProtocolLogger(ISmtpLog log)
+        public ProtocolHook(ISmtpLog log)
         {
             this.log = log;
         }
