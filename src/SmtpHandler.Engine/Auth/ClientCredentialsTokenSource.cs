@@ -307,35 +307,7 @@ namespace SmtpHandler
             return loaded;
         }
 
-        private static string Quote(string value)
-        {
-            var builder = new StringBuilder("\"");
-            foreach (var c in value)
-            {
-                switch (c)
-                {
-                    case '"':
-                        builder.Append("\\\"");
-                        break;
-                    case '\\':
-                        builder.Append("\\\\");
-                        break;
-                    default:
-                        if (c < ' ')
-                        {
-                            builder.Append("\\u").Append(((int)c).ToString("x4"));
-                        }
-                        else
-                        {
-                            builder.Append(c);
-                        }
-
-                        break;
-                }
-            }
-
-            return builder.Append('"').ToString();
-        }
+        private static string Quote(string value) => new StringBuilder().AppendQuoted(value).ToString();
 
         private static string Innermost(Exception ex)
         {

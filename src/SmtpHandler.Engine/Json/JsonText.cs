@@ -2,7 +2,7 @@ using System.Text;
 
 namespace SmtpHandler
 {
-    /// <summary>JSON string literals for the state file: quotes, backslashes and control characters escaped.</summary>
+    /// <summary>JSON string literals (the state file, a client assertion): quotes, backslashes and control characters escaped.</summary>
     internal static class JsonText
     {
         public static StringBuilder AppendQuoted(this StringBuilder builder, string value)
