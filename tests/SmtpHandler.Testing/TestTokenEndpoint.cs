@@ -44,6 +44,15 @@ namespace SmtpHandler.Testing
         /// <summary>The form fields of every request, in order.</summary>
         public ConcurrentQueue<Dictionary<string, string>> Requests { get; } = new ConcurrentQueue<Dictionary<string, string>>();
 
+        /// <summary>The raw (form-encoded) body of every request, in order: what went over the wire, spelled as it went.</summary>
+        public ConcurrentQueue<string> RawBodies { get; } = new ConcurrentQueue<string>();
+
+        /// <summary>
+        /// When set, turns a request's raw body into the whole HTTP response (status line, headers, body) in place of
+        /// <see cref="Respond"/>: an endpoint that echoes what it got, or redirects elsewhere.
+        /// </summary>
+        public Func<string, string>? RespondRaw { get; set; }
+
         /// <summary>Every token handed out, in order.</summary>
         public ConcurrentQueue<string> IssuedTokens { get; } = new ConcurrentQueue<string>();
 
@@ -136,8 +145,18 @@ namespace SmtpHandler.Testing
                         read += n;
                     }
 
-                    var form = ParseForm(Encoding.ASCII.GetString(body));
+                    var raw = Encoding.ASCII.GetString(body);
+                    RawBodies.Enqueue(raw);
+                    var form = ParseForm(raw);
                     Requests.Enqueue(form);
+                    if (RespondRaw is { } respondRaw)
+                    {
+                        var whole = Encoding.UTF8.GetBytes(respondRaw(raw));
+                        await tls.WriteAsync(whole, 0, whole.Length).ConfigureAwait(false);
+                        await tls.FlushAsync().ConfigureAwait(false);
+                        return;
+                    }
+
                     var answer = head.StartsWith("POST ", StringComparison.Ordinal) ? Respond(form) : Tuple.Create(405, "{\"error\":\"invalid_request\"}");
                     var content = Encoding.UTF8.GetBytes(answer.Item2);
                     var response = $"HTTP/1.1 {answer.Item1} {(answer.Item1 == 200 ? "OK" : "Error")}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {content.Length}\r\nConnection: close\r\n\r\n";

@@ -41,34 +41,34 @@ namespace SmtpHandler.Tests
         public void An_echoed_body_cut_at_300_characters_shows_no_part_of_the_secret_in_any_spelling(string secret)
         {
             // The body is cut at 300 characters: pad it so that the echoed secret straddles the cut.
-            using var endpoint = new EchoingTokenEndpoint(certificates.Server, raw => Echo(400, "text/plain", Straddling300(raw, "client_secret")));
+            using var endpoint = Echoing(certificates.Server, raw => Echo(400, "text/plain", Straddling300(raw, "client_secret")));
             using var source = SecretSource(secret, endpoint.Url);
             var log = new CapturingLog();
 
             var error = Assert.Throws<SmtpHandlerException>(() => source.GetToken(log, CancellationToken.None));
 
             Assert.Equal("TokenEndpointRefused", error.ErrorId);
-            AssertNoPartOf(WireSpellings(secret, Assert.Single(endpoint.Bodies)), error.Message, log.Lines);
+            AssertNoPartOf(WireSpellings(secret, Assert.Single(endpoint.RawBodies)), error.Message, log.Lines);
         }
 
         [Theory]
         [MemberData(nameof(Secrets))]
         public void An_error_description_that_quotes_the_secret_is_redacted_before_it_is_cut(string secret)
         {
-            using var endpoint = new EchoingTokenEndpoint(certificates.Server, raw => Echo(401, "application/json", "{\"error\":\"invalid_client\",\"error_description\":\"" + new string('y', 280) + " you sent " + raw + "\"}"));
+            using var endpoint = Echoing(certificates.Server, raw => Echo(401, "application/json", "{\"error\":\"invalid_client\",\"error_description\":\"" + new string('y', 280) + " you sent " + raw + "\"}"));
             using var source = SecretSource(secret, endpoint.Url);
 
             var error = Assert.Throws<SmtpHandlerException>(() => source.GetToken(NullSmtpLog.Instance, CancellationToken.None));
 
             Assert.Equal("TokenEndpointRefused", error.ErrorId);
             Assert.Contains("invalid_client", error.Message);
-            AssertNoPartOf(WireSpellings(secret, Assert.Single(endpoint.Bodies)), error.Message, Array.Empty<string>());
+            AssertNoPartOf(WireSpellings(secret, Assert.Single(endpoint.RawBodies)), error.Message, Array.Empty<string>());
         }
 
         [Fact]
         public void An_echoed_client_assertion_shows_no_part_of_it()
         {
-            using var endpoint = new EchoingTokenEndpoint(certificates.Server, raw => Echo(400, "text/plain", Straddling300(raw, "client_assertion")));
+            using var endpoint = Echoing(certificates.Server, raw => Echo(400, "text/plain", Straddling300(raw, "client_assertion")));
             using var source = new ClientCredentialsTokenSource(
                 null, "app-client-id", certificatePath: certificates.AppPfxPath, certificatePassword: certificates.AppSecurePassword,
                 tokenEndpoint: endpoint.Url, trustedCertificatePaths: new[] { certificates.ServerPemPath });
@@ -76,7 +76,7 @@ namespace SmtpHandler.Tests
 
             var error = Assert.Throws<SmtpHandlerException>(() => source.GetToken(log, CancellationToken.None));
 
-            var raw = Assert.Single(endpoint.Bodies);
+            var raw = Assert.Single(endpoint.RawBodies);
             var assertion = FormField(raw, "client_assertion");
             Assert.Equal(3, assertion.Split('.').Length);
             AssertNoPartOf(new[] { assertion }, error.Message, log.Lines);
@@ -91,7 +91,7 @@ namespace SmtpHandler.Tests
         public void A_redirect_is_an_error_naming_where_it_pointed_and_the_secret_is_never_posted_there(int status)
         {
             using var elsewhere = new TestTokenEndpoint(certificates.Server, "elsewhere.test");
-            using var endpoint = new EchoingTokenEndpoint(certificates.Server, _ =>
+            using var endpoint = Echoing(certificates.Server, _ =>
                 $"HTTP/1.1 {status} Moved\r\nLocation: {elsewhere.Url.AbsoluteUri}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             using var source = SecretSource(PlainSecret, endpoint.Url);
 
@@ -101,7 +101,7 @@ namespace SmtpHandler.Tests
             Assert.Contains(elsewhere.Url.AbsoluteUri, error.Message);
             Assert.Contains($"HTTP {status}", error.Message);
             Assert.False(error.Transient);
-            Assert.Single(endpoint.Bodies);
+            Assert.Single(endpoint.RawBodies);
             Assert.Empty(elsewhere.Requests);
             Assert.Equal(0, source.TokensRequested);
         }
@@ -188,97 +188,8 @@ namespace SmtpHandler.Tests
             public void Protocol(string line) => Lines.Add(line);
         }
 
-        /// <summary>
-        /// An HTTPS endpoint on a free loopback port that hands the raw request body to a script and writes back
-        /// whatever whole HTTP response (status line, headers, body) the script returns.
-        /// </summary>
-        private sealed class EchoingTokenEndpoint : IDisposable
-        {
-            private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-            private readonly X509Certificate2 certificate;
-            private readonly Func<string, string> respond;
-
-            public EchoingTokenEndpoint(X509Certificate2 certificate, Func<string, string> respond)
-            {
-                this.certificate = certificate;
-                this.respond = respond;
-                listener.Start();
-                Url = new Uri($"https://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/contoso.test/oauth2/v2.0/token");
-                Task.Run(AcceptLoop);
-            }
-
-            public Uri Url { get; }
-
-            /// <summary>The raw (form-encoded) body of every request, in order.</summary>
-            public ConcurrentQueue<string> Bodies { get; } = new();
-
-            public void Dispose() => listener.Stop();
-
-            private async Task AcceptLoop()
-            {
-                while (true)
-                {
-                    TcpClient client;
-                    try
-                    {
-                        client = await listener.AcceptTcpClientAsync().ConfigureAwait(false);
-                    }
-                    catch (Exception)
-                    {
-                        return;
-                    }
-
-                    _ = Task.Run(() => Serve(client));
-                }
-            }
-
-            private async Task Serve(TcpClient client)
-            {
-                try
-                {
-                    using (client)
-                    using (var tls = new SslStream(client.GetStream(), false))
-                    {
-                        await tls.AuthenticateAsServerAsync(certificate, false, SslProtocols.Tls12 | SslProtocols.Tls13, false).ConfigureAwait(false);
-                        var head = new StringBuilder();
-                        var one = new byte[1];
-                        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && head.Length < 65536)
-                        {
-                            if (await tls.ReadAsync(one, 0, 1).ConfigureAwait(false) == 0)
-                            {
-                                return;
-                            }
-
-                            head.Append((char)one[0]);
-                        }
-
-                        var length = head.ToString().Split("\r\n")
-                            .Where(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-                            .Select(h => int.Parse(h.Substring(15).Trim())).FirstOrDefault();
-                        var body = new byte[length];
-                        for (var read = 0; read < length;)
-                        {
-                            var n = await tls.ReadAsync(body, read, length - read).ConfigureAwait(false);
-                            if (n == 0)
-                            {
-                                return;
-                            }
-
-                            read += n;
-                        }
-
-                        var raw = Encoding.ASCII.GetString(body);
-                        Bodies.Enqueue(raw);
-                        var answer = Encoding.UTF8.GetBytes(respond(raw));
-                        await tls.WriteAsync(answer, 0, answer.Length).ConfigureAwait(false);
-                        await tls.FlushAsync().ConfigureAwait(false);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is AuthenticationException || ex is SocketException)
-                {
-                    // The client went away, or the test ended.
-                }
-            }
-        }
+        /// <summary>The shared test endpoint, answering each request with the whole HTTP response <paramref name="respond"/> makes of its raw body.</summary>
+        private static TestTokenEndpoint Echoing(X509Certificate2 certificate, Func<string, string> respond) =>
+            new(certificate) { RespondRaw = respond };
     }
 }
