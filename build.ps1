@@ -17,8 +17,8 @@
              side by side with smtp-source, raw MailKit, smtplib and Send-MailMessage; writes bench/results.md.
              Never part of Test.
     Run it as: dotnet tool restore; dotnet pwsh ./build.ps1 -Task <Task>
-    A quick loop: Build keeps the ReadyToRun images while the IL they come from is unchanged; -NoBuild runs Test
-    (with -PesterPath, -SkipXunit) on the module already in output/.
+    A quick loop: Build keeps the ReadyToRun images while the IL they come from is unchanged; -NoReadyToRun
+    leaves them out (IL only); -NoBuild runs Test (with -PesterPath, -SkipXunit) on the module already in output/.
 #>
 [CmdletBinding()]
 param(
@@ -37,6 +37,10 @@ param(
     # Test, Demo, Package, Bench: use the module already laid out in output/ (for quick local loops; CI never
     # gives it). Without it, an unchanged build still skips the ReadyToRun step (see Invoke-ReadyToRun).
     [switch] $NoBuild,
+
+    # Build, Test: lay out the module without the ReadyToRun images (it then loads bin/'s IL everywhere), for
+    # quick local loops while the IL changes on every build; CI and packages never give it.
+    [switch] $NoReadyToRun,
 
     # Bench: runs of each scenario (the median and spread are reported), and which scenarios (1-5).
     [int] $Repetitions = 5,
@@ -87,7 +91,7 @@ function Invoke-ModuleBuild {
     foreach ($folder in $publish, $publishLoader) { if (Test-Path $folder) { Remove-Item $folder -Recurse -Force } }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Loader/$ModuleName.Loader.csproj"), '-c', $Configuration, '-o', $publishLoader, '--nologo', '-v', 'quiet')
-    $readyToRun = Invoke-ReadyToRun -IlDirectory $publish
+    $readyToRun = if ($NoReadyToRun) { @() } else { Invoke-ReadyToRun -IlDirectory $publish }
 
     # Layout: the manifest, the cmdlet assembly (the root module), format files, help and license at the top;
     # the engine, its dependencies and the loader in bin/, where PowerShell does not probe (ModuleInitializer.cs
@@ -298,6 +302,8 @@ function Invoke-Bench {
     $scenarios = @($Scenario | ForEach-Object { "$_" -split ',' } | ForEach-Object { [int]$_ })
     & (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath $OutputModule -Repetitions $Repetitions -Scenario $scenarios
 }
+
+if ($NoReadyToRun -and $Task -in 'Package', 'Bench') { throw "-NoReadyToRun is for local Build and Test loops: $Task needs the ReadyToRun images." }
 
 Push-Location $Root
 try {
