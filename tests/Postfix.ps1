@@ -8,68 +8,21 @@ Set-StrictMode -Version Latest
 if (-not (Get-Command Get-FreeTcpPort -ErrorAction SilentlyContinue)) {
     . (Join-Path $PSScriptRoot 'TestServers.ps1')
 }
+if (-not (Get-Command Install-DebianPackage -ErrorAction SilentlyContinue)) {
+    . (Join-Path $PSScriptRoot 'DebianPackages.ps1')
+}
 
 $script:PostfixDirPrefix = 'smtphandler-postfix-'
 $script:PostfixLockPath = Join-Path ([System.IO.Path]::GetTempPath()) 'smtphandler-postfix.lock'
 
-function Invoke-AsRoot {
-    # Runs a native command as root: directly when this process is root, else through sudo -n (never a prompt).
-    param([Parameter(Mandatory)] [string] $Command, [string[]] $Arguments = @(), [hashtable] $Environment = @{}, [switch] $AllowFailure)
-    $envArgs = @($Environment.Keys | ForEach-Object { "$_=$($Environment[$_])" })
-    if ((& id -u) -eq '0') {
-        $output = if ($envArgs) { & env @envArgs $Command @Arguments 2>&1 } else { & $Command @Arguments 2>&1 }
-    }
-    elseif (Get-Command sudo -ErrorAction SilentlyContinue) {
-        $output = & sudo -n env @envArgs $Command @Arguments 2>&1
-    }
-    else {
-        throw "Running '$Command' needs root, and this process is neither root nor allowed to use sudo."
-    }
-    $exit = $LASTEXITCODE
-    $text = ($output | ForEach-Object { "$_" }) -join "`n"
-    $stdout = ($output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" }) -join "`n"
-    if ($exit -ne 0 -and -not $AllowFailure) {
-        throw "'$Command $($Arguments -join ' ')' failed with exit code ${exit}: $text"
-    }
-    [pscustomobject]@{ ExitCode = $exit; Output = $text; StdOut = $stdout }
-}
-
 function Test-PostfixInstalled {
-    if (-not (Test-Path '/usr/sbin/postfix')) { return $false }
-    $status = & dpkg-query -W '-f=${Status}' postfix 2>$null
-    $LASTEXITCODE -eq 0 -and $status -eq 'install ok installed'
+    (Test-Path '/usr/sbin/postfix') -and (Test-DebianPackageInstalled postfix)
 }
 
 function Install-Postfix {
-    <#
-    .SYNOPSIS
-        Installs the Debian package postfix without a system configuration ("No configuration"), unattended,
-        unless it is already installed. Waits for apt/dpkg locks held by others and retries.
-    #>
+    # Postfix without a system configuration ("No configuration"), unattended, unless it is already installed.
     if (Test-PostfixInstalled) { return }
-    if (-not $IsLinux -or -not (Get-Command apt-get -ErrorAction SilentlyContinue)) {
-        throw 'Postfix is not installed, and it can only be installed here with apt-get (Debian or Ubuntu).'
-    }
-    $noninteractive = @{ DEBIAN_FRONTEND = 'noninteractive' }
-    $lockWait = @('-o', 'DPkg::Lock::Timeout=300')
-    $lastError = $null
-    foreach ($attempt in 1..3) {
-        try {
-            Invoke-AsRoot apt-get (@('update', '-q') + $lockWait) -Environment $noninteractive | Out-Null
-            $selection = Join-Path ([System.IO.Path]::GetTempPath()) "postfix-debconf-$PID.txt"
-            Set-Content -Path $selection -Value 'postfix postfix/main_mailer_type select No configuration'
-            try { Invoke-AsRoot debconf-set-selections @($selection) | Out-Null } finally { Remove-Item $selection -ErrorAction SilentlyContinue }
-            Invoke-AsRoot apt-get (@('install', '-y', '-q', '--no-install-recommends', 'postfix') + $lockWait) -Environment $noninteractive | Out-Null
-            if (Test-PostfixInstalled) { return }
-            $lastError = 'apt-get finished but postfix is not installed.'
-        }
-        catch {
-            $lastError = $_.Exception.Message
-            if (Test-PostfixInstalled) { return }  # someone else installed it meanwhile
-        }
-        Start-Sleep -Seconds (5 * $attempt)
-    }
-    throw "Could not install postfix: $lastError"
+    Install-DebianPackage -Name postfix -DebconfSelection 'postfix postfix/main_mailer_type select No configuration'
 }
 
 function Use-PostfixLock {
