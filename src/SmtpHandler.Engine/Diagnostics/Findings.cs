@@ -175,9 +175,35 @@ namespace SmtpHandler
             $"The credential for '{userName}' crossed the network unencrypted (-AllowUnencryptedAuthentication).",
             "Use TLS for logins whenever the server offers it.");
 
+        // The access token's claims (AccessTokenCheck), read before the server sees the token; never the token itself.
+
+        private const string FreshTokenAdvice = "A ready token (-AccessToken) does not renew itself: give -AccessTokenScript, or the app's client credentials (-TenantId -ClientId with -ClientSecret or -OAuthCertificatePath), and each connection gets a fresh one.";
+
         public static SmtpFinding AccessTokenExpired(string source, DateTimeOffset expires) => Warning("AccessTokenExpired",
-            $"The access token from {source} expired at {expires.ToUniversalTime():yyyy-MM-dd HH:mm} UTC.",
-            "Get a fresh token.");
+            $"The access token from {source} expired at {expires.ToUniversalTime():yyyy-MM-dd HH:mm} UTC: the server will refuse it (Exchange Online: 535 5.7.3).",
+            "Get a fresh token. " + FreshTokenAdvice);
+
+        public static SmtpFinding AccessTokenExpiringSoon(string source, DateTimeOffset expires, TimeSpan left) => Warning("AccessTokenExpiringSoon",
+            $"The access token from {source} expires at {expires.ToUniversalTime():yyyy-MM-dd HH:mm} UTC, in {Math.Max(0, (int)left.TotalSeconds)} s: a send that connects after that is refused.",
+            FreshTokenAdvice);
+
+        public static SmtpFinding AccessTokenNotDecodable(string source) => Information("AccessTokenNotDecodable",
+            $"The access token from {source} is not a JWT (Google's and some other providers' tokens are opaque), so its audience, permissions and expiry can't be read here; the server's answer to AUTH is the test.");
+
+        public static SmtpFinding AccessTokenWrongAudience(string source, IReadOnlyCollection<string> audience, bool graph) => Error("AccessTokenWrongAudience",
+            $"The access token from {source} is for {(audience.Count == 0 ? "no audience" : string.Join(", ", audience))}{(graph ? " (Microsoft Graph)" : string.Empty)}, not for Exchange Online (https://outlook.office365.com): Exchange Online refuses it (535 5.7.3).",
+            "Ask Microsoft Entra ID for the Exchange Online scope: https://outlook.office365.com/.default with client credentials (New-SmtpHandlerConfig's default -OAuthScope), or https://outlook.office.com/SMTP.Send for a signed-in user (Get-AzAccessToken -ResourceUrl https://outlook.office365.com). A Microsoft Graph token is for Graph's sendMail, never for SMTP.");
+
+        public static SmtpFinding AccessTokenWithoutSmtpPermission(string source, OAuthTokenClaims claims, string? userName) => claims.AppOnly
+            ? Error("AccessTokenWithoutSmtpPermission",
+                $"The app-only access token from {source} (app {claims.AppId ?? "unknown"}) carries {(claims.Roles.Length == 0 ? "no roles" : "the roles " + string.Join(", ", claims.Roles))}, without {AccessTokenCheck.AppOnlyPermission}: Exchange Online refuses it (535 5.7.3).",
+                $"In Microsoft Entra ID, App registrations > API permissions: add Office 365 Exchange Online > Application permissions > {AccessTokenCheck.AppOnlyPermission} and grant admin consent. Then, in Exchange Online PowerShell, register the app's service principal and give it the mailbox: " + ServicePrincipalSteps(claims.AppId, userName))
+            : Error("AccessTokenWithoutSmtpPermission",
+                $"The access token from {source} for {claims.UserPrincipalName ?? "the signed-in user"} carries the scopes {(claims.Scopes.Length == 0 ? "(none)" : string.Join(" ", claims.Scopes))}, without {AccessTokenCheck.DelegatedPermission}: Exchange Online refuses it (535 5.7.3).",
+                $"Ask for the scope https://outlook.office.com/{AccessTokenCheck.DelegatedPermission} (add the delegated permission Office 365 Exchange Online > {AccessTokenCheck.DelegatedPermission} to the app registration and consent to it).");
+
+        private static string ServicePrincipalSteps(string? appId, string? mailbox) =>
+            $"New-ServicePrincipal -AppId {appId ?? "<application (client) id>"} -ObjectId <the Enterprise application's object id>, then Add-MailboxPermission -Identity '{mailbox ?? "<mailbox>"}' -User <the service principal's id> -AccessRights FullAccess.";
 
         public const string PasswordRefusedAdvice = "Check the user name and password. Many providers want an app password (or OAuth) rather than the account's password, and some want SMTP AUTH enabled per mailbox.";
 
@@ -223,6 +249,64 @@ namespace SmtpHandler
         public static SmtpFinding NotSmtp(string endpoint, string step, string reason, bool looksLikeTls) => Error("NotSmtp",
             $"{endpoint} does not speak SMTP as expected during {step}: {reason}.",
             looksLikeTls ? "The bytes look like TLS: use -UseTls." : "Check the port: another service may be listening on it.");
+
+        // Exchange Online's refusals that a setup step fixes (ExchangeReplies tells them apart)
+
+        /// <summary>
+        /// The finding for an Exchange Online refusal of <paramref name="command"/>: what is missing and the cmdlet that
+        /// fixes it. <paramref name="address"/> is the sender (MAIL FROM) or recipient (RCPT TO) asked about.
+        /// </summary>
+        public static SmtpFinding ExchangeRefused(ExchangeRefusal kind, string endpoint, string command, SmtpReply reply, string? userName, string? address, bool withToken)
+        {
+            var user = userName ?? "<mailbox>";
+            return kind switch
+            {
+                ExchangeRefusal.SmtpClientAuthenticationDisabled => Error("SmtpClientAuthenticationDisabled",
+                    $"{endpoint} refused the login of '{userName}': {reply}. SMTP AUTH (authenticated client submission) is turned off for this mailbox or for the whole organization.",
+                    $"An Exchange Online administrator turns it on for the mailbox: Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false (the mailbox's setting overrides the organization's), or for the organization: Set-TransportConfig -SmtpClientAuthenticationDisabled $false. Security defaults in Microsoft Entra ID keep SMTP AUTH off whatever these say."),
+                ExchangeRefusal.BlockedBySecurityPolicy => Error("SmtpAuthenticationBlockedByPolicy",
+                    $"{endpoint} refused the login of '{userName}': {reply}. A Microsoft Entra policy (security defaults, Conditional Access) or an Exchange authentication policy blocks it.",
+                    withToken
+                        ? "Look up this sign-in in Microsoft Entra ID > Sign-in logs (service principal sign-ins for an app) to see which policy refused it."
+                        : "Security defaults and policies that block legacy authentication refuse passwords for SMTP whatever the mailbox allows: log in with OAuth instead (New-SmtpHandlerConfig -TenantId -ClientId -OAuthUserName; see about_SmtpHandler_OAuth)."),
+                ExchangeRefusal.BasicAuthenticationNotSupported => Error("BasicAuthenticationNotSupported",
+                    $"{endpoint} refused a password login for client submission: {reply}. Exchange Online no longer takes Basic authentication for SMTP AUTH (off by default for existing tenants from the end of December 2026).",
+                    $"Log in with OAuth: give an app registration the application permission Office 365 Exchange Online > {AccessTokenCheck.AppOnlyPermission} with admin consent, then " + ServicePrincipalSteps(null, userName) + " Then New-SmtpHandlerConfig -TenantId -ClientId -ClientSecret (or -OAuthCertificatePath) -OAuthUserName; see about_SmtpHandler_OAuth."),
+                ExchangeRefusal.AuthenticationUnsuccessful => Error("AuthenticationFailed",
+                    $"{endpoint} refused the login of '{userName}' ({command}): {reply}.",
+                    withToken
+                        ? $"Exchange Online refuses a token that is not for it, lacks {AccessTokenCheck.AppOnlyPermission} (app) or {AccessTokenCheck.DelegatedPermission} (user), or whose app has no access to the mailbox: check the token findings above; for an app, " + ServicePrincipalSteps(null, userName) + $" SMTP AUTH must also be on for the mailbox: Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false."
+                        : $"Check the user name (the full address) and the password. SMTP AUTH must be on for the mailbox (Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false); an account with multifactor authentication or security defaults can't log in with a password: use OAuth (about_SmtpHandler_OAuth)."),
+                ExchangeRefusal.SendAsDenied => Error("SendAsDenied",
+                    $"{endpoint} refused <{address}> as the sender for the login '{userName}': {reply}. The login may not send as that address.",
+                    $"Send from the login's own address, or have an Exchange Online administrator grant it: Add-RecipientPermission -Identity '{address ?? "<sender>"}' -Trustee '{user}' -AccessRights SendAs. Exchange Online checks the message's From header too, after DATA, which Test-SmtpConnection never sends: give -From the address the messages will carry."),
+                ExchangeRefusal.ConcurrentConnectionLimit => Warning("ConcurrentConnectionLimit",
+                    $"{endpoint} refused {command}: {reply}. Exchange Online takes at most 3 connections at once per mailbox, and '{userName}' had more open (other scripts, devices, or -ConnectionCount).",
+                    "Use -ConnectionCount 3 or fewer for this mailbox and check what else sends as it; the refusal is temporary."),
+                ExchangeRefusal.SubmissionQuotaExceeded => Error("SubmissionQuotaExceeded",
+                    $"{endpoint} refused {command}: {reply}. The mailbox '{userName}' reached Exchange Online's recipient rate limit (10,000 recipients in a rolling 24 hours).",
+                    "Sending resumes as the 24-hour window moves on. For more, spread the sending over several mailboxes, or use High Volume Email (internal recipients) or Azure Communication Services Email."),
+                ExchangeRefusal.ExternalRecipientNotAllowed => Error("ExternalRecipientNotAllowed",
+                    $"{endpoint} refused <{address}>: {reply}. High Volume Email sends only to recipients inside the organization.",
+                    "Send to outside recipients through Exchange Online (smtp.office365.com) or Azure Communication Services Email."),
+                _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+            };
+        }
+
+        /// <summary>What sending's error adds when the server's reply is one of these refusals: where the diagnosis is.</summary>
+        public static string? ExchangeRefusalHint(string? reply)
+        {
+            var kind = ExchangeReplies.Classify(null, reply);
+            if (kind == ExchangeRefusal.None)
+            {
+                return null;
+            }
+
+            var id = ExchangeRefused(kind, "the server", "the command", new SmtpReply(0, Array.Empty<string>()), null, null, false).Id;
+            return kind == ExchangeRefusal.SendAsDenied
+                ? $"Exchange Online refusal ({id}): Test-SmtpConnection with this configuration and -From <the sender> names the fix."
+                : $"Exchange Online refusal ({id}): Test-SmtpConnection with this configuration names the fix.";
+        }
 
         /// <summary>Something no other finding foresees went wrong in <paramref name="step"/>: reported, never thrown.</summary>
         public static SmtpFinding DiagnosisStepFailed(string step, Exception failure) => Error("DiagnosisStepFailed",

@@ -128,6 +128,12 @@ namespace SmtpHandler
         /// <summary>When the OAuth access token used to log in expires, when known (never the token itself).</summary>
         public DateTimeOffset? TokenExpiresOn { get; internal set; }
 
+        /// <summary>
+        /// The claims of the OAuth access token used to log in (audience, roles or scopes, tenant, app, expiry), when it
+        /// is a JWT; null for an opaque token or a password. Never the token itself.
+        /// </summary>
+        public OAuthTokenClaims? TokenClaims { get; internal set; }
+
         /// <summary>The server's final reply to AUTH.</summary>
         public string? AuthenticationReply { get; internal set; }
 

@@ -76,9 +76,12 @@ namespace SmtpHandler
 
             secrets.AddSecret(token.AccessToken);
             report.TokenExpiresOn = token.ExpiresOn;
-            if (token.ExpiresOn is DateTimeOffset expires && expires < DateTimeOffset.UtcNow)
+
+            // The claims say what the server will think of the token: for whom, with which permission, until when.
+            report.TokenClaims = OAuthTokenClaims.Read(token.AccessToken);
+            foreach (var finding in AccessTokenCheck.Check(report.TokenClaims, token.ExpiresOn, source.Description, config.UserName, DateTimeOffset.UtcNow))
             {
-                Add(Findings.AccessTokenExpired(source.Description, expires));
+                Add(finding);
             }
 
             Login(new SaslMechanismOAuth2(config.UserName!, token.AccessToken), Findings.TokenRefusedAdvice);
@@ -129,8 +132,17 @@ namespace SmtpHandler
             report.Authenticated = reply.Code == ReplyCodes.AuthenticationSucceeded;
             if (reply.Code != 235)
             {
-                Add(Findings.AuthenticationFailed(Endpoint, config.UserName, mechanism, reply, advice));
+                Add(Refused(reply, $"AUTH {mechanism}", null) ?? Findings.AuthenticationFailed(Endpoint, config.UserName, mechanism, reply, advice));
             }
+        }
+
+        /// <summary>The finding for a refusal Exchange Online gives when a setup step is missing; null for any other reply.</summary>
+        private SmtpFinding? Refused(SmtpReply reply, string command, string? address)
+        {
+            var kind = ExchangeReplies.Classify(reply.Code, reply.Text);
+            return kind == ExchangeRefusal.None
+                ? null
+                : Findings.ExchangeRefused(kind, Endpoint, command, reply, config.UserName, address, config.TokenSource != null);
         }
     }
 }

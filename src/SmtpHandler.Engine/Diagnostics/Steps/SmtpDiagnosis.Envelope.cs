@@ -3,7 +3,10 @@ using System.Linq;
 
 namespace SmtpHandler
 {
-    /// <summary>Step 8: MAIL FROM and RCPT TO for the addresses asked about, then RSET, so nothing is sent.</summary>
+    /// <summary>
+    /// Step 8: MAIL FROM and RCPT TO for the addresses asked about, then RSET, so nothing is sent (never DATA). Exchange
+    /// Online may refuse a sender the login may not use (550 5.7.60) here already; the From header it checks after DATA.
+    /// </summary>
     internal sealed partial class SmtpDiagnosis
     {
         private void CheckEnvelope()
@@ -18,7 +21,7 @@ namespace SmtpHandler
             report.Sender = new SmtpAddressCheck(sender, mail.IsSuccess, mail.Code, mail.Text);
             if (!mail.IsSuccess)
             {
-                Add(Findings.SenderRejected(Endpoint, sender, mail));
+                Add(Refused(mail, "MAIL FROM", sender) ?? Findings.SenderRejected(Endpoint, sender, mail));
                 report.Recipients = envelope.To.Select(to => new SmtpAddressCheck(to, null, null, null)).ToList().AsReadOnly();
             }
             else
@@ -30,7 +33,7 @@ namespace SmtpHandler
                     checks.Add(new SmtpAddressCheck(to, rcpt.IsSuccess, rcpt.Code, rcpt.Text));
                     if (!rcpt.IsSuccess)
                     {
-                        Add(Findings.RecipientRejected(Endpoint, to, rcpt));
+                        Add(Refused(rcpt, "RCPT TO", to) ?? Findings.RecipientRejected(Endpoint, to, rcpt));
                     }
                 }
 
