@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
@@ -32,7 +33,7 @@ namespace SmtpHandler.Testing
             listener.Start();
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;
             Url = new Uri($"https://127.0.0.1:{Port}/{tenant}/oauth2/v2.0/token");
-            Respond = form => Refusal ?? Success(NextToken(), 3599);
+            Respond = form => Refusal ?? Success(NextToken(), Lifetime);
             Task.Run(AcceptLoop);
         }
 
@@ -68,10 +69,22 @@ namespace SmtpHandler.Testing
         /// </summary>
         public Func<Dictionary<string, string>, Tuple<int, string>> Respond { get; set; }
 
+        /// <summary>
+        /// When set (a JSON object, e.g. <c>{"aud":"https://graph.microsoft.com","roles":["Mail.Send"]}</c>), tokens are
+        /// JWTs carrying these claims, as Microsoft Entra ID issues them, with <c>iat</c>, <c>nbf</c> and <c>exp</c> from
+        /// <see cref="Lifetime"/> unless the claims give their own. Their signature is random: the test server does not check
+        /// it. When null (the default), tokens are opaque strings.
+        /// </summary>
+        public string? Claims { get; set; }
+
+        /// <summary>How long tokens handed out live, in seconds (expires_in, and exp of a JWT); 0 or less: already expired, and expires_in is left for exp to tell.</summary>
+        public int Lifetime { get; set; } = 3599;
+
         /// <summary>A new token, remembered in <see cref="IssuedTokens"/>.</summary>
         public string NextToken()
         {
-            var token = $"test-access-token-{Interlocked.Increment(ref issued)}-{Guid.NewGuid():N}";
+            var number = Interlocked.Increment(ref issued);
+            var token = Claims == null ? $"test-access-token-{number}-{Guid.NewGuid():N}" : Jwt(Claims, Lifetime);
             IssuedTokens.Enqueue(token);
             TokenSink?.TryAdd(token, 0);
             return token;
@@ -79,6 +92,34 @@ namespace SmtpHandler.Testing
 
         public static Tuple<int, string> Success(string token, int expiresIn) =>
             Tuple.Create(200, $"{{\"token_type\":\"Bearer\",\"expires_in\":{expiresIn},\"ext_expires_in\":{expiresIn},\"access_token\":\"{token}\"}}");
+
+        /// <summary>
+        /// A JWT with <paramref name="claims"/> (a JSON object) and the times of a token living <paramref name="lifetime"/>
+        /// seconds from now; a random signature. Each token is unique (a <c>uti</c> claim, as Entra ID adds).
+        /// </summary>
+        public static string Jwt(string claims, int lifetime)
+        {
+            var given = claims.Trim();
+            if (!given.StartsWith("{", StringComparison.Ordinal) || !given.EndsWith("}", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("The claims must be a JSON object.", nameof(claims));
+            }
+
+            var inner = given.Substring(1, given.Length - 2).Trim();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+            // Ours first: a claim given twice is read last-wins, so the caller's own exp or nbf prevails.
+            var payload = $"{{\"iat\":{now - 60},\"nbf\":{now - 60},\"exp\":{now + lifetime},\"uti\":\"{Guid.NewGuid():N}\"{(inner.Length > 0 ? "," + inner : string.Empty)}}}";
+            var signature = new byte[64];
+            using (var random = RandomNumberGenerator.Create())
+            {
+                random.GetBytes(signature);
+            }
+
+            return $"{Base64Url(Encoding.UTF8.GetBytes("{\"typ\":\"JWT\",\"alg\":\"RS256\"}"))}.{Base64Url(Encoding.UTF8.GetBytes(payload))}.{Base64Url(signature)}";
+        }
+
+        private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
         /// <summary>An error in the shape Entra ID sends (RFC 6749 section 5.2 plus its extra fields).</summary>
         public static Tuple<int, string> Error(int status, string error, string description) =>
