@@ -146,7 +146,7 @@ Describe 'Exchange Online''s refusals, each a finding that names the missing ste
         @{ Verb = 'AUTH'; Login = 'Token'; Reply = '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.'; Id = 'SmtpClientAuthenticationDisabled'; Fix = 'Set-CASMailbox -Identity ''reports@contoso.test'' -SmtpClientAuthenticationDisabled $false'; Also = 'Set-TransportConfig -SmtpClientAuthenticationDisabled $false' }
         @{ Verb = 'AUTH'; Login = 'Password'; Reply = '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.'; Id = 'SmtpClientAuthenticationDisabled'; Fix = 'Set-CASMailbox -Identity ''reports@contoso.test'' -SmtpClientAuthenticationDisabled $false'; Also = 'Security defaults' }
         @{ Verb = 'AUTH'; Login = 'Password'; Reply = '535 5.7.139 Authentication unsuccessful, user is locked by your organization''s security defaults policy. Contact your administrator.'; Id = 'SmtpAuthenticationBlockedByPolicy'; Fix = 'log in with OAuth'; Also = 'New-SmtpHandlerConfig -TenantId -ClientId' }
-        @{ Verb = 'AUTH'; Login = 'Token'; Reply = '535 5.7.3 Authentication unsuccessful [DM6PR01CA0001.namprd01.prod.outlook.com]'; Id = 'AuthenticationFailed'; Fix = 'New-ServicePrincipal -AppId'; Also = 'Add-MailboxPermission -Identity ''reports@contoso.test'' -User <the service principal''s id> -AccessRights FullAccess' }
+        @{ Verb = 'AUTH'; Login = 'Token'; Reply = '535 5.7.3 Authentication unsuccessful [DM6PR01CA0001.namprd01.prod.outlook.com]'; Id = 'AuthenticationFailed'; Fix = 'New-ServicePrincipal -AppId 3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'; Also = 'Add-MailboxPermission -Identity ''reports@contoso.test'' -User <the service principal''s id> -AccessRights FullAccess' }
         @{ Verb = 'AUTH'; Login = 'Password'; Reply = '550 5.7.30 Basic authentication is not supported for Client Submission.'; Id = 'BasicAuthenticationNotSupported'; Fix = 'SMTP.SendAsApp'; Also = 'New-ServicePrincipal' }
         @{ Verb = 'MAIL'; Login = 'Token'; Reply = '550 5.7.60 SMTP; Client does not have permissions to send as this sender [DM6PR01CA0001.namprd01.prod.outlook.com]'; Id = 'SendAsDenied'; Fix = 'Add-RecipientPermission -Identity ''shared@contoso.test'' -Trustee ''reports@contoso.test'' -AccessRights SendAs'; Also = 'From header' }
         @{ Verb = 'MAIL'; Login = 'Token'; Reply = '554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception'; Id = 'SendAsDenied'; Fix = 'Add-RecipientPermission'; Also = 'SendAs' }
@@ -242,8 +242,8 @@ Describe 'No access token in any output stream' {
             $tokens.Count | Should -BeGreaterOrEqual 4
             foreach ($token in $tokens) {
                 $xoauth2 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([SmtpHandler.Testing.SmtpTestServer]::XOAuth2Response($User, $token)))
-                foreach ($secret in $token, $token.Split('.')[2], $xoauth2) {
-                    $captured.Contains($secret) | Should -BeFalse -Because "no token, signature or XOAUTH2 response ($($secret.Length) characters) may reach any output"
+                foreach ($secret in $token, $token.Split('.')[1], $token.Split('.')[2], $xoauth2) {
+                    $captured.Contains($secret) | Should -BeFalse -Because "no token, nor its claims' or signature's text, nor its XOAUTH2 response ($($secret.Length) characters) may reach any output"
                 }
             }
         }

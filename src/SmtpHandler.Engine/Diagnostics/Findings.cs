@@ -177,7 +177,7 @@ namespace SmtpHandler
 
         // The access token's claims (AccessTokenCheck), read before the server sees the token; never the token itself.
 
-        private const string FreshTokenAdvice = "A ready token (-AccessToken) does not renew itself: give -AccessTokenScript, or the app's client credentials (-TenantId -ClientId with -ClientSecret or -OAuthCertificatePath), and each connection gets a fresh one.";
+        private const string FreshTokenAdvice = "A ready token (-AccessToken) does not renew itself: give -AccessTokenScript, or the app's client credentials (-TenantId -ClientId with -ClientSecret or -OAuthCertificatePath), and each connection gets a fresh one. A token just issued that reads as expired means this machine's clock is wrong.";
 
         public static SmtpFinding AccessTokenExpired(string source, DateTimeOffset expires) => Warning("AccessTokenExpired",
             $"The access token from {source} expired at {expires.ToUniversalTime():yyyy-MM-dd HH:mm} UTC: the server will refuse it (Exchange Online: 535 5.7.3).",
@@ -256,7 +256,7 @@ namespace SmtpHandler
         /// The finding for an Exchange Online refusal of <paramref name="command"/>: what is missing and the cmdlet that
         /// fixes it. <paramref name="address"/> is the sender (MAIL FROM) or recipient (RCPT TO) asked about.
         /// </summary>
-        public static SmtpFinding ExchangeRefused(ExchangeRefusal kind, string endpoint, string command, SmtpReply reply, string? userName, string? address, bool withToken)
+        public static SmtpFinding ExchangeRefused(ExchangeRefusal kind, string endpoint, string command, SmtpReply reply, string? userName, string? address, bool withToken, string? appId = null)
         {
             var user = userName ?? "<mailbox>";
             return kind switch
@@ -275,7 +275,7 @@ namespace SmtpHandler
                 ExchangeRefusal.AuthenticationUnsuccessful => Error("AuthenticationFailed",
                     $"{endpoint} refused the login of '{userName}' ({command}): {reply}.",
                     withToken
-                        ? $"Exchange Online refuses a token that is not for it, lacks {AccessTokenCheck.AppOnlyPermission} (app) or {AccessTokenCheck.DelegatedPermission} (user), or whose app has no access to the mailbox: check the token findings above; for an app, " + ServicePrincipalSteps(null, userName) + $" SMTP AUTH must also be on for the mailbox: Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false."
+                        ? $"Exchange Online refuses a token that is not for it, lacks {AccessTokenCheck.AppOnlyPermission} (app) or {AccessTokenCheck.DelegatedPermission} (user), or whose app has no access to the mailbox: check the token findings above; for an app, " + ServicePrincipalSteps(appId, userName) + $" SMTP AUTH must also be on for the mailbox: Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false."
                         : $"Check the user name (the full address) and the password. SMTP AUTH must be on for the mailbox (Set-CASMailbox -Identity '{user}' -SmtpClientAuthenticationDisabled $false); an account with multifactor authentication or security defaults can't log in with a password: use OAuth (about_SmtpHandler_OAuth)."),
                 ExchangeRefusal.SendAsDenied => Error("SendAsDenied",
                     $"{endpoint} refused <{address}> as the sender for the login '{userName}': {reply}. The login may not send as that address.",

@@ -142,7 +142,7 @@ namespace SmtpHandler
             var kind = ExchangeReplies.Classify(reply.Code, reply.Text);
             return kind == ExchangeRefusal.None
                 ? null
-                : Findings.ExchangeRefused(kind, Endpoint, command, reply, config.UserName, address, config.TokenSource != null);
+                : Findings.ExchangeRefused(kind, Endpoint, command, reply, config.UserName, address, config.TokenSource != null, report.TokenClaims?.AppId);
         }
     }
 }
