@@ -293,10 +293,13 @@ namespace SmtpHandler
             };
         }
 
-        /// <summary>What sending's error adds when the server's reply is one of these refusals: where the diagnosis is.</summary>
-        public static string? ExchangeRefusalHint(string? reply)
+        /// <summary>
+        /// What sending's error adds when the server's reply (or the error quoting it, <paramref name="code"/> unknown) is
+        /// one of these refusals: where the diagnosis is.
+        /// </summary>
+        public static string? ExchangeRefusalHint(string? reply, int? code = null)
         {
-            var kind = ExchangeReplies.Classify(null, reply);
+            var kind = ExchangeReplies.Classify(code, reply);
             if (kind == ExchangeRefusal.None)
             {
                 return null;

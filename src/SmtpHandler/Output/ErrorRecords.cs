@@ -17,7 +17,7 @@ namespace SmtpHandler.Commands
                 new SmtpHandlerException(
                     "RecipientRejected",
                     SmtpFailureKind.ServerRejected,
-                    WithDiagnosisHint($"The server refused {recipient.Address} for message '{result.Subject}': {recipient.ReplyCode} {recipient.Reply}"),
+                    WithDiagnosisHint($"The server refused {recipient.Address} for message '{result.Subject}': {recipient.ReplyCode} {recipient.Reply}", recipient.Reply, recipient.ReplyCode),
                     recipient.Address),
                 "RecipientRejected",
                 ErrorCategory.InvalidResult,
@@ -54,15 +54,15 @@ namespace SmtpHandler.Commands
             // certificate a SecurityError, a server out of reach a ConnectionError.
             var kind = result.FailureKind ?? SmtpFailureKind.ConnectionFailed;
             return new(
-                new SmtpHandlerException(result.ErrorId ?? "SendFailed", kind, WithDiagnosisHint(result.Error ?? "The message was not sent."), target),
+                new SmtpHandlerException(result.ErrorId ?? "SendFailed", kind, WithDiagnosisHint(result.Error ?? "The message was not sent.", result.Error), target),
                 result.ErrorId ?? "SendFailed",
                 Category(kind),
                 target);
         }
 
         /// <summary>A refusal Exchange Online gives when a setup step is missing points to Test-SmtpConnection, which names the fix.</summary>
-        private static string WithDiagnosisHint(string message) =>
-            Findings.ExchangeRefusalHint(message) is { } hint ? $"{message.TrimEnd()} {hint}" : message;
+        private static string WithDiagnosisHint(string message, string? reply, int? code = null) =>
+            Findings.ExchangeRefusalHint(reply, code) is { } hint ? $"{message.TrimEnd()} {hint}" : message;
 
         private static ErrorCategory Category(SmtpFailureKind kind) => kind switch
         {

@@ -5,7 +5,8 @@ namespace SmtpHandler
 {
     /// <summary>
     /// Step 8: MAIL FROM and RCPT TO for the addresses asked about, then RSET, so nothing is sent (never DATA). Exchange
-    /// Online may refuse a sender the login may not use (550 5.7.60) here already; the From header it checks after DATA.
+    /// Online may refuse a sender the login may not use (550 5.7.60) here already; the From header it checks only after
+    /// DATA, which this step never sends.
     /// </summary>
     internal sealed partial class SmtpDiagnosis
     {
