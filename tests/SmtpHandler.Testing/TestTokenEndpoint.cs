@@ -77,7 +77,7 @@ namespace SmtpHandler.Testing
         /// </summary>
         public string? Claims { get; set; }
 
-        /// <summary>How long tokens handed out live, in seconds (expires_in, and exp of a JWT); 0 or less: already expired, and expires_in is left for exp to tell.</summary>
+        /// <summary>How long tokens handed out live, in seconds (expires_in, and exp of a JWT); 0 or less: already expired (expires_in is then not positive, so a client goes by exp).</summary>
         public int Lifetime { get; set; } = 3599;
 
         /// <summary>A new token, remembered in <see cref="IssuedTokens"/>.</summary>
