@@ -48,7 +48,8 @@ namespace SmtpHandler
                 return shown;
             }
 
-            if (status == 407)
+            // 407 is the proxy's own refusal; some proxies (tinyproxy) answer a wrong login with 401.
+            if (status == 407 || status == 401)
             {
                 throw new ProxyRefusal(proxy.UserName == null ? $"{shown}: it wants a login, give it with -ProxyCredential" : $"{shown}: it refused the login of '{proxy.UserName}'", login: true);
             }
