@@ -109,6 +109,32 @@ Describe 'SOCKS 5 through microsocks' {
         finally { $server.Dispose() }
     }
 
+    It 'Send-SmtpMessage -Proxy replaces the config''s proxy, and -ProxyCredential alone logs in to the config''s proxy' {
+        $server = Start-TestSmtpServer
+        try {
+            $closed = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $server.Port -Proxy "socks5://127.0.0.1:$(Get-FreeTcpPort)" -RetryCount 0 -Timeout 10
+            (Send-SmtpMessage -Config $closed -Proxy $Socks.Url -From 'ops@example.test' -To 'ann@example.test' -Subject 'Replaced' -Body 'x').Status | Should -Be 'Sent'
+            $noLogin = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $server.Port -Proxy $SocksLogin.Url -RetryCount 0 -Timeout 10
+            (Send-SmtpMessage -Config $noLogin -ProxyCredential (New-ProxyCredential) -From 'ops@example.test' -To 'ann@example.test' -Subject 'Logged in' -Body 'x').Status | Should -Be 'Sent'
+            $server.Delivered.Count | Should -Be 2
+        }
+        finally { $server.Dispose() }
+    }
+
+    It 'never shows the proxy password in verbose output, the result or the config' {
+        $server = Start-TestSmtpServer
+        try {
+            $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $server.Port -Proxy $SocksLogin.Url -ProxyCredential (New-ProxyCredential) -RetryCount 0 -Timeout 10
+            $output = Send-SmtpMessage -Config $config -From 'ops@example.test' -To 'ann@example.test' -Subject 'Quiet' -Body 'x' -Verbose 4>&1 | Out-String
+            $output | Should -Match 'through the proxy'
+            $output | Should -Match 'opened a tunnel'
+            $all = $output + ($config | Format-List * | Out-String) + ($config | ConvertTo-Json -Depth 5) + [System.Management.Automation.PSSerializer]::Serialize($config, 5)
+            $all | Should -Not -Match $ProxyPassword
+            $all | Should -Not -Match ([regex]::Escape([Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($ProxyPassword))))
+        }
+        finally { $server.Dispose() }
+    }
+
     It 'Test-SmtpConnection reports the hop: the proxy, the address reached, its reply, then the server' {
         $server = Start-TestSmtpServer
         try {
