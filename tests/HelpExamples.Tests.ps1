@@ -34,7 +34,7 @@ that does not work. The convention an example follows:
   however the example formats them. When it calls Send-SmtpMessage without -WhatIf and without a
   pickup folder, at least one message must arrive. ```output blocks are shown, not compared.
 - -Proxy: a literal 'socks5://proxy.example.com:PORT' becomes a local microsocks without a login, and a literal
-  'http://proxy.example.com:PORT' a local tinyproxy that wants the login Get-Secret returns (reports@example.com):
+  'http://proxy.example.com:PORT' a local tinyproxy that wants the login (Get-Credential -UserName svc-proxy) returns:
   both real proxies (Debian packages, see Proxies.ps1), started only when an example uses them.
 - To skip an example for a reason that will pass (a feature not merged yet), put a line
   "<!-- example-test: skip: the reason -->" in it; the test reports it as skipped, with the reason.
@@ -58,7 +58,7 @@ BeforeAll {
         if (-not $ExampleProxies.ContainsKey($Scheme)) {
             Install-DebianPackage -Name microsocks, tinyproxy
             $ExampleProxies[$Scheme] = if ($Scheme -eq 'socks5') { Start-Microsocks } else {
-                Start-Tinyproxy -ConnectPort $Plain.SmtpPort, $Tls.SmtpPort -User 'reports@example.com' -Password 'app-password-for-tests'
+                Start-Tinyproxy -ConnectPort $Plain.SmtpPort, $Tls.SmtpPort -User 'svc-proxy' -Password 'app-password-for-tests'
             }
         }
         $ExampleProxies[$Scheme]

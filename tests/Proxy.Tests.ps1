@@ -135,6 +135,23 @@ Describe 'SOCKS 5 through microsocks' {
         finally { $server.Dispose() }
     }
 
+    It 'fetches the OAuth token through the same SOCKS 5 proxy with its login (PowerShell 7): microsocks logs the token endpoint' {
+        $endpoint = [SmtpHandler.Testing.TestTokenEndpoint]::new($ServerCert)
+        $user = 'reports@contoso.test'
+        $smtp = Start-XOAuth2TestServer -Certificate $ServerCert -User $user
+        $endpoint.TokenSink = $smtp.Options.AcceptedTokens
+        try {
+            $config = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $smtp.Port -UseTls -TrustedCertificatePath $Certs.CaPem -Proxy $SocksLogin.Url -ProxyCredential (New-ProxyCredential) `
+                -Timeout 10 -RetryCount 0 -OAuthUserName $user -TenantId contoso.test -ClientId app-id -ClientSecret (ConvertTo-SecureString 'client-secret-y' -AsPlainText -Force) -TokenEndpoint $endpoint.Url
+            (Send-SmtpMessage -Config $config -From $user -To 'ann@example.test' -Subject 'OAuth via SOCKS' -Body 'x').Status | Should -Be 'Sent'
+            $endpoint.Requests.Count | Should -Be 1
+            $log = Get-ProxyLog $SocksLogin
+            $log | Should -Match "connected to 127\.0\.0\.1:$($endpoint.Port)"
+            $log | Should -Match "connected to 127\.0\.0\.1:$($smtp.Port)"
+        }
+        finally { $smtp.Dispose(); $endpoint.Dispose() }
+    }
+
     It 'Test-SmtpConnection reports the hop: the proxy, the address reached, its reply, then the server' {
         $server = Start-TestSmtpServer
         try {
