@@ -33,6 +33,9 @@ that does not work. The convention an example follows:
   Send-SmtpMessage and every report of Test-SmtpConnection that involved a test server says Success,
   however the example formats them. When it calls Send-SmtpMessage without -WhatIf and without a
   pickup folder, at least one message must arrive. ```output blocks are shown, not compared.
+- -Proxy: a literal 'socks5://proxy.example.com:PORT' becomes a local microsocks without a login, and a literal
+  'http://proxy.example.com:PORT' a local tinyproxy that wants the login (Get-Credential -UserName svc-proxy) returns:
+  both real proxies (Debian packages, see Proxies.ps1), started only when an example uses them.
 - To skip an example for a reason that will pass (a feature not merged yet), put a line
   "<!-- example-test: skip: the reason -->" in it; the test reports it as skipped, with the reason.
 #>
@@ -45,7 +48,21 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'TestCertificates.ps1')
+    . (Join-Path $PSScriptRoot 'DebianPackages.ps1')
+    . (Join-Path $PSScriptRoot 'Proxies.ps1')
     Import-Module (Join-Path $PSScriptRoot '../tools/CommandDocs.psm1') -Force
+    $script:ExampleProxies = @{}
+
+    function Get-ExampleProxy([string] $Scheme) {
+        # The real proxy an example's -Proxy stands for, started the first time an example needs it.
+        if (-not $ExampleProxies.ContainsKey($Scheme)) {
+            Install-DebianPackage -Name microsocks, tinyproxy
+            $ExampleProxies[$Scheme] = if ($Scheme -eq 'socks5') { Start-Microsocks } else {
+                Start-Tinyproxy -ConnectPort $Plain.SmtpPort, $Tls.SmtpPort -User 'svc-proxy' -Password 'app-password-for-tests'
+            }
+        }
+        $ExampleProxies[$Scheme]
+    }
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) "smtphandler-examples-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     $null = New-Item -ItemType Directory -Force -Path $Work
     $script:HostPattern = '^(smtp\.office365\.com|smtp\.gmail\.com|([a-z0-9-]+\.)*example\.com)$'
@@ -87,6 +104,13 @@ BeforeAll {
             foreach ($switch in 'UseTls', 'UseStartTls', 'UseSsl') { if ($bound.ContainsKey($switch)) { $usesTls = $true } }
             if ($bound.ContainsKey('TrustedCertificatePath')) { $ownTrust = $true }
             if ($name -eq 'Send-SmtpMessage' -and -not $bound.ContainsKey('WhatIf')) { $sends = $true }
+            if ($bound.ContainsKey('Proxy')) {
+                $proxy = $bound['Proxy'].Value
+                if ($proxy -is [System.Management.Automation.Language.StringConstantExpressionAst] -and $proxy.Value -match '^(socks5|http)://proxy\.example\.com:\d+$') {
+                    $edits.Add(@{ Start = $proxy.Extent.StartOffset; End = $proxy.Extent.EndOffset; Text = "'$((Get-ExampleProxy $Matches[1]).Url)'" })
+                }
+                else { $problems.Add("line $($command.Extent.StartLineNumber): $name -Proxy must be a literal 'socks5://proxy.example.com:PORT' or 'http://proxy.example.com:PORT'") }
+            }
 
             $server = if ($bound.ContainsKey('SmtpServer')) { $bound['SmtpServer'].Value } else { $null }
             if (-not $server) {
@@ -240,6 +264,7 @@ function Get-AzAccessToken {
 AfterAll {
     if (Get-Variable Plain -Scope Script -ErrorAction SilentlyContinue) { Stop-Smtp4dev $Plain }
     if (Get-Variable Tls -Scope Script -ErrorAction SilentlyContinue) { Stop-Smtp4dev $Tls }
+    if (Get-Variable ExampleProxies -Scope Script -ErrorAction SilentlyContinue) { foreach ($proxy in $ExampleProxies.Values) { Stop-TestProxy $proxy } }
     if ($Work -and (Test-Path $Work)) { Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue }
 }
 

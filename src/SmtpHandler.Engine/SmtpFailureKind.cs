@@ -14,5 +14,8 @@ namespace SmtpHandler
         ProtocolError,
         ServerRejected,
         ResourceUnavailable,
+
+        /// <summary>The proxy (-Proxy) could not be reached, refused the login or the tunnel, or did not answer in time.</summary>
+        ProxyFailed,
     }
 }

@@ -97,6 +97,9 @@ namespace SmtpHandler
         /// </summary>
         public IOAuthTokenSource? TokenSource { get; init; }
 
+        /// <summary>The proxy every connection to the server goes through (-Proxy), or null for a direct connection.</summary>
+        public SmtpProxy? Proxy { get; init; }
+
         public bool HasCredential => UserName != null;
 
         public bool UsesOAuth => TokenSource != null;
@@ -221,7 +224,8 @@ namespace SmtpHandler
             var scheme = TlsMode == SmtpTlsMode.ImplicitTls ? "smtps" : "smtp";
             var user = HasCredential ? $"{UserName}@" : string.Empty;
             var tls = TlsMode == SmtpTlsMode.StartTls ? " (STARTTLS)" : string.Empty;
-            return $"{scheme}://{user}{SmtpServer}:{Port}{tls}";
+            var proxy = Proxy != null ? $" via {Proxy.Address}" : string.Empty;
+            return $"{scheme}://{user}{SmtpServer}:{Port}{tls}{proxy}";
         }
 
         private void ValidateOAuth()

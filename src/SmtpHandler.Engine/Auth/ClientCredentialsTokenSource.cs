@@ -35,6 +35,7 @@ namespace SmtpHandler
         private readonly X509Certificate2? certificate;
         private readonly IReadOnlyList<string> trustedCertificatePaths;
         private readonly TimeSpan timeout;
+        private readonly SmtpProxy? proxy;
         private HttpClient? http;
         private readonly object gate = new();
         private OAuthToken? cached;
@@ -54,7 +55,8 @@ namespace SmtpHandler
             string? scope = null,
             Uri? tokenEndpoint = null,
             IReadOnlyList<string>? trustedCertificatePaths = null,
-            TimeSpan? timeout = null)
+            TimeSpan? timeout = null,
+            SmtpProxy? proxy = null)
         {
             if (string.IsNullOrWhiteSpace(tenantId) && tokenEndpoint == null)
             {
@@ -95,6 +97,15 @@ namespace SmtpHandler
 
             this.trustedCertificatePaths = trustedCertificatePaths ?? Array.Empty<string>();
             this.timeout = timeout ?? SmtpHandlerConfig.DefaultTimeout;
+            this.proxy = proxy;
+            if (proxy != null && proxy.Kind != SmtpProxyKind.Http && RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
+            {
+                // HttpClient on .NET Framework speaks to HTTP proxies only; SOCKS came with .NET 6's SocketsHttpHandler.
+                throw SmtpHandlerConfig.Invalid(
+                    SmtpProxy.ParameterName,
+                    proxy.Address,
+                    $"Windows PowerShell (.NET Framework) reaches the token endpoint through an http:// proxy only, not {proxy.Address}: use PowerShell 7, or an http:// proxy.");
+            }
         }
 
         public string? TenantId { get; }
@@ -200,7 +211,7 @@ namespace SmtpHandler
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, TokenEndpoint) { Content = new FormUrlEncodedContent(form) };
                 request.Headers.Accept.ParseAdd("application/json");
-                http ??= new HttpClient(CreateHandler(trustedCertificatePaths), disposeHandler: true) { Timeout = timeout };
+                http ??= new HttpClient(CreateHandler(trustedCertificatePaths, proxy), disposeHandler: true) { Timeout = timeout };
                 using var response = http.SendAsync(request, cancellationToken).ConfigureAwait(false).GetAwaiter().GetResult();
                 status = (int)response.StatusCode;
                 redirect = response.Headers.Location;
@@ -263,7 +274,7 @@ namespace SmtpHandler
             return new OAuthToken(accessToken!, expiresIn is double seconds && seconds > 0 ? DateTimeOffset.UtcNow.AddSeconds(seconds) : null);
         }
 
-        private static HttpMessageHandler CreateHandler(IReadOnlyList<string> trustedCertificatePaths)
+        private static HttpMessageHandler CreateHandler(IReadOnlyList<string> trustedCertificatePaths, SmtpProxy? proxy)
         {
             var trust = TlsTrust.CreateAddingToSystemStore(trustedCertificatePaths);
             var handler = new HttpClientHandler
@@ -274,6 +285,17 @@ namespace SmtpHandler
                 // A 307/308 would post the secret again to wherever the endpoint points: a redirect is reported instead.
                 AllowAutoRedirect = false,
             };
+            if (proxy != null)
+            {
+                // The same proxy as the SMTP connection (http:// everywhere; socks on .NET 6+, whose handler speaks it).
+                handler.UseProxy = true;
+                handler.Proxy = new WebProxy(new Uri(proxy.Address))
+                {
+                    BypassProxyOnLocal = false,
+                    Credentials = proxy.UserName == null ? null : new NetworkCredential(proxy.UserName, proxy.Password),
+                };
+            }
+
             if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
             {
                 // Windows PowerShell's default may still be TLS 1.0, which Entra ID refuses; elsewhere the OS decides.

@@ -317,6 +317,22 @@ namespace SmtpHandler
             "An unexpected answer or a bug: the steps before it are reported as found. Run again with -Verbose to see the conversation.");
 
         /// <summary>A failure sending would report the same way (a certificate file that can't be read, for one).</summary>
+        // Proxy
+
+        public static SmtpFinding ProxyTunnelOpened(string proxy, string? address, string endpoint, string? reply) => Information("ProxyTunnelOpened",
+            $"The proxy {proxy}{(address != null ? $" ({address})" : string.Empty)} opened a tunnel to {endpoint}: {reply}.");
+
+        public static SmtpFinding ProxyReached(string proxy, string address) => Information("ProxyReached",
+            $"The proxy {proxy} accepted a TCP connection at {address}.");
+
+        public static SmtpFinding ProxyFailed(SmtpHandlerException failure) => Error(failure.ErrorId, failure.Message, failure.ErrorId switch
+        {
+            "ProxyAuthenticationFailed" => "Check the user name and password given with -ProxyCredential.",
+            "ProxyRefused" => "Ask the proxy's administrator whether it allows connections to this server and port (HTTP proxies often allow only 443).",
+            "ProxyProtocolError" => "Check the scheme of -Proxy: socks5://, socks4://, socks4a:// or http:// must match what the proxy speaks on that port.",
+            _ => "Check the proxy's name and port, and that it is running and reachable from this machine.",
+        });
+
         public static SmtpFinding From(SmtpHandlerException failure) => Error(failure.ErrorId, failure.Message);
     }
 }

@@ -155,6 +155,15 @@ namespace SmtpHandler
         /// <summary>The conversation, C: for this client and S: for the server, AUTH secrets replaced by ********.</summary>
         public string[] Transcript { get; internal set; } = Array.Empty<string>();
 
+        /// <summary>The proxy the connection went through (-Proxy), as socks5://host:port; null for a direct connection.</summary>
+        public string? Proxy { get; internal set; }
+
+        /// <summary>The proxy's address the TCP connection was made to.</summary>
+        public string? ProxyAddress { get; internal set; }
+
+        /// <summary>The proxy's answer to the tunnel request (the HTTP status line, the SOCKS reply).</summary>
+        public string? ProxyReply { get; internal set; }
+
         public override string ToString() => $"{SmtpServer}:{Port} {(Success ? "OK" : ErrorId ?? "failed")}";
 
         internal List<SmtpFinding> FindingList { get; } = new();

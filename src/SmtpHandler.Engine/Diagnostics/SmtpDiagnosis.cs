@@ -73,10 +73,9 @@ namespace SmtpHandler
                 // a finding like any other SmtpHandlerException.
                 step = "the configuration's trust settings";
                 trust = TlsTrust.Create(config);
-                step = "name resolution";
-                var addresses = Resolve();
-                step = "the TCP connection";
-                wire = new SmtpWire(Connect(addresses), config.Timeout, log, transcript, cancellation, secrets);
+                step = config.Proxy != null ? "the connection to the proxy" : "name resolution";
+                var socket = config.Proxy != null ? ConnectThroughProxy(config.Proxy) : Connect(Resolve());
+                wire = new SmtpWire(socket, config.Timeout, log, transcript, cancellation, secrets);
                 if (config.TlsMode == SmtpTlsMode.ImplicitTls)
                 {
                     step = "the TLS handshake";

@@ -42,6 +42,13 @@ namespace SmtpHandler
                 secrets.AddSecret(new NetworkCredential(string.Empty, config.Password).Password);
             }
 
+            // The proxy's password goes out too (SOCKS 5, HTTP Basic): a server or proxy quoting it back has it masked.
+            if (config.Proxy?.PasswordText() is { } proxyPassword)
+            {
+                secrets.AddSecret(proxyPassword);
+                secrets.AddSecret(config.Proxy.UserName + ":" + proxyPassword);
+            }
+
             return secrets;
         }
 

@@ -65,7 +65,7 @@ namespace SmtpHandler
                 SmtpTlsMode.StartTls => SecureSocketOptions.StartTls,
                 _ => SecureSocketOptions.None,
             };
-            log.Step($"Connecting to {Endpoint} ({Describe(config.TlsMode)})");
+            log.Step($"Connecting to {Endpoint} ({Describe(config.TlsMode)}){(config.Proxy != null ? $" through the proxy {config.Proxy}" : string.Empty)}");
             if (config.TlsMode != SmtpTlsMode.None && trust.Describe() is { } trustSteps)
             {
                 log.Step(trustSteps);
@@ -77,7 +77,9 @@ namespace SmtpHandler
                 IdleWatchdog.Run(WatchdogOf(client), cancellationToken, token =>
                 {
                     // A blocking socket of our own (see TcpConnect): MailKit then reads it without the event loop.
-                    var socket = TcpConnect.Connect(config.SmtpServer, config.Port, config.Timeout, token);
+                    var socket = config.Proxy == null
+                        ? TcpConnect.Connect(config.SmtpServer, config.Port, config.Timeout, token)
+                        : OpenTunnel(config.Proxy, token, cancellationToken, () => WatchdogOf(client)?.Touch());
 
                     // The TLS handshake and the greeting get the whole timeout, and a stall in the handshake (which
                     // MailKit waits out without looking at the token) ends by the socket being closed under it.
@@ -195,6 +197,15 @@ namespace SmtpHandler
             {
                 throw new SmtpHandlerException("AuthenticationFailed", SmtpFailureKind.AuthenticationFailed, $"{Endpoint} refused the XOAUTH2 login of '{config.UserName}': {(int)ex.StatusCode} {ex.Message}", config.UserName, ex);
             }
+        }
+
+        /// <summary>The connection through the proxy; its failures name the proxy (ProxyFailed), never the server.</summary>
+        private System.Net.Sockets.Socket OpenTunnel(SmtpProxy proxy, CancellationToken token, CancellationToken user, Action progress)
+        {
+            var hop = new ProxyHop();
+            var socket = ProxyTunnel.Open(proxy, config.SmtpServer, config.Port, config.Timeout, token, user, hop, progress);
+            log.Step($"The proxy {proxy.Address} ({hop.RemoteAddress}) opened a tunnel to {Endpoint}: {hop.Reply}");
+            return socket;
         }
 
         /// <summary>The TLS versions a connection may negotiate: never below TLS 1.2 (12288 is TLS 1.3, unnamed in netstandard2.0).</summary>

@@ -66,6 +66,35 @@ namespace SmtpHandler.Commands
 
         public string? OAuthUserName { get; set; }
 
+        /// <summary>-Proxy as given (socks5://host:port, http://host:port...); replaces the base's proxy.</summary>
+        public string? Proxy { get; set; }
+
+        /// <summary>-ProxyCredential: the proxy's login, for -Proxy or else for the base's proxy.</summary>
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>
+        /// The proxy these parameters give over <paramref name="baseProxy"/>: -Proxy replaces it, -ProxyCredential alone
+        /// logs in to it. Throws <see cref="SmtpHandlerException"/> naming -Proxy or -ProxyCredential.
+        /// </summary>
+        public SmtpProxy? ProxyOver(SmtpProxy? baseProxy)
+        {
+            if (Proxy != null)
+            {
+                return SmtpProxy.Parse(Proxy, ProxyCredential?.UserName, ProxyCredential?.Password);
+            }
+
+            if (ProxyCredential == null)
+            {
+                return baseProxy;
+            }
+
+            return baseProxy?.WithCredential(ProxyCredential.UserName, ProxyCredential.Password) ?? throw new SmtpHandlerException(
+                "InvalidConfiguration",
+                SmtpFailureKind.InvalidConfiguration,
+                $"{SmtpProxy.CredentialParameterName}: a proxy login needs a proxy: give its address with -{SmtpProxy.ParameterName}.",
+                ProxyCredential.UserName) { ParameterName = SmtpProxy.CredentialParameterName };
+        }
+
         /// <summary>
         /// The configuration: every given value over <paramref name="baseConfig"/>, or over the defaults with the
         /// server <paramref name="psEmailServer"/> when that is set (as Send-MailMessage does), else localhost.
@@ -108,6 +137,7 @@ namespace SmtpHandler.Commands
                 RetryDelay = RetryDelay ?? original.RetryDelay,
                 PickupDirectory = PickupDirectory ?? original.PickupDirectory,
                 StatePath = StatePath ?? original.StatePath,
+                Proxy = ProxyOver(original.Proxy),
             };
         }
 

@@ -100,7 +100,8 @@ namespace SmtpHandler.Commands
                             OAuthScope,
                             TokenEndpoint,
                             given.TrustedCertificatePaths,
-                            given.Timeout);
+                            given.Timeout,
+                            given.ProxyOver(null));
                 given.OAuthUserName = OAuthUserName;
             }
             catch (SmtpHandlerException ex)

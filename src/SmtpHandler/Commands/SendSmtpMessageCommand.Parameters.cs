@@ -168,6 +168,8 @@ namespace SmtpHandler.Commands
             AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
             RecipientsPerMessage = commandLine.Contains(nameof(RecipientsPerMessage)) ? RecipientsPerMessage : null,
             ConnectionCount = commandLine.Contains(nameof(ConnectionCount)) ? ConnectionCount : null,
+            Proxy = Proxy,
+            ProxyCredential = ProxyCredential,
         };
 
         /// <summary>The message parts given on the command line, shared by every message of the call; files resolved.</summary>

@@ -9,7 +9,7 @@ namespace SmtpHandler.Commands
     /// The connection parameters New-SmtpHandlerConfig and Test-SmtpConnection share. They become a configuration
     /// through <see cref="ConfigParameters"/>, as Send-SmtpMessage's do; defaults and rules live in <see cref="SmtpHandlerConfig"/>.
     /// </summary>
-    public abstract class SmtpConnectionCmdletBase : SmtpCmdletBase
+    public abstract partial class SmtpConnectionCmdletBase : SmtpCmdletBase
     {
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Host", "ComputerName")]
@@ -88,6 +88,8 @@ namespace SmtpHandler.Commands
             TlsProtocol = TlsProtocol,
             Timeout = TimeSpan.FromSeconds(Timeout),
             LocalDomain = LocalDomain,
+            Proxy = Proxy,
+            ProxyCredential = ProxyCredential,
         };
     }
 }

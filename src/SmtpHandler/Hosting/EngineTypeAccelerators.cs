@@ -53,6 +53,8 @@ namespace SmtpHandler.Commands
             typeof(SmtpFindingSeverity),
             typeof(SmtpHandlerConfig),
             typeof(SmtpHandlerException),
+            typeof(SmtpProxy),
+            typeof(SmtpProxyKind),
             typeof(SmtpRecipientResult),
             typeof(SmtpRecipientStatus),
             typeof(SmtpSendResult),

@@ -77,6 +77,7 @@ namespace SmtpHandler.Commands
             SmtpFailureKind.ProtocolError => ErrorCategory.ProtocolError,
             SmtpFailureKind.ServerRejected => ErrorCategory.InvalidResult,
             SmtpFailureKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            SmtpFailureKind.ProxyFailed => ErrorCategory.ConnectionError,
             _ => ErrorCategory.NotSpecified,
         };
     }

@@ -52,7 +52,7 @@ namespace SmtpHandler
                 while (!Wire.WaitForData(slice))
                 {
                     var waited = clock.Elapsed - started;
-                    if (probe == null && waited >= TimeSpan.FromTicks(config.Timeout.Ticks / 2))
+                    if (probe == null && remote != null && waited >= TimeSpan.FromTicks(config.Timeout.Ticks / 2))
                     {
                         var budget = config.Timeout - waited;
                         var endpoint = remote!;

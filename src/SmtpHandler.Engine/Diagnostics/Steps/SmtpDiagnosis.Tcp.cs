@@ -11,6 +11,7 @@ namespace SmtpHandler
     {
         private Socket Connect(IPAddress[] addresses)
         {
+            step = "the TCP connection";
             var failures = new List<KeyValuePair<IPAddress, SocketException>>();
             IPAddress? trying = null;
             var started = TimeSpan.Zero;
