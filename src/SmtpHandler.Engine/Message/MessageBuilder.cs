@@ -360,7 +360,7 @@ namespace SmtpHandler
             return list;
         }
 
-        private static DeliveryStatusNotification? ToMailKit(SmtpDeliveryNotification option)
+        internal static DeliveryStatusNotification? ToMailKit(SmtpDeliveryNotification option)
         {
             if (option == SmtpDeliveryNotification.None)
             {

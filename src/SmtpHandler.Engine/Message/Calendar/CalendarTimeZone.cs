@@ -131,6 +131,6 @@ namespace SmtpHandler
         }
 
         private static SmtpHandlerException Unknown(string id, string parameter, string why) =>
-            new("UnknownTimeZone", SmtpFailureKind.InvalidArgument, $"{parameter}: the time zone '{id}' can't be used: {why}", id) { ParameterName = parameter };
+            new("UnknownTimeZone", SmtpFailureKind.InvalidArgument, $"-{parameter}: the time zone '{id}' can't be used: {why}", id) { ParameterName = parameter };
     }
 }
