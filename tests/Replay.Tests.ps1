@@ -151,6 +151,13 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $Server.Connections | Should -Be 0
     }
 
+    It 'refuses a device before opening it' -Skip:(-not $IsLinux) {
+        $err = $null
+        Send-SmtpMessage -Config $Config -MessagePath '/dev/zero' -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'MessageFileNotRegular,*'
+        $Server.Connections | Should -Be 0
+    }
+
     It 'refuses message parameters with -MessagePath: the file is sent as it is' {
         $eml = New-EmlFile 'c.eml' "From: a@example.test`r`nTo: x@example.test`r`nSubject: c`r`n`r`nc`r`n"
         { Send-SmtpMessage -Config $Config -MessagePath $eml -Subject 'other' } | Should -Throw -ErrorId 'AmbiguousParameterSet,SmtpHandler.Commands.SendSmtpMessageCommand'

@@ -54,6 +54,7 @@ namespace SmtpHandler.Commands
                 {
                     foreach (var file in files!.Resolve(path, nameof(MessagePath)))
                     {
+                        RequireRegularFile(file);
                         messageFiles.Add(file);
                     }
                 }
@@ -62,6 +63,19 @@ namespace SmtpHandler.Commands
                     WriteSmtpError(ex);
                     itemErrors++;
                 }
+            }
+        }
+
+        /// <summary>
+        /// A device or socket is refused before it is opened (opening some blocks): PowerShell 7's UnixMode says
+        /// what a path is; elsewhere the engine refuses what is not seekable.
+        /// </summary>
+        private static void RequireRegularFile(string path)
+        {
+            var mode = PSObject.AsPSObject(new System.IO.FileInfo(path)).Properties["UnixMode"]?.Value as string;
+            if (mode is { Length: > 0 } && mode[0] != '-' && mode[0] != 'l')
+            {
+                throw new SmtpHandlerException("MessageFileNotRegular", SmtpFailureKind.InvalidArgument, $"'{path}' is not a regular file (its mode is {mode}).", path) { ParameterName = nameof(MessagePath) };
             }
         }
 
