@@ -151,10 +151,13 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $Server.Connections | Should -Be 0
     }
 
-    It 'refuses a device before opening it' -Skip:(-not $IsLinux) {
+    It 'refuses a device and a named pipe before opening them' -Skip:(-not $IsLinux) {
+        $fifo = Join-Path $TestDrive 'pipe.eml'
+        & mkfifo $fifo
         $err = $null
-        Send-SmtpMessage -Config $Config -MessagePath '/dev/zero' -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'MessageFileNotRegular,*'
+        Send-SmtpMessage -Config $Config -MessagePath '/dev/zero', $fifo -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 2
+        $err.FullyQualifiedErrorId | Should -BeLike 'MessageFileNotRegular,*'
         $Server.Connections | Should -Be 0
     }
 

@@ -67,15 +67,27 @@ namespace SmtpHandler.Commands
         }
 
         /// <summary>
-        /// A device or socket is refused before it is opened (opening some blocks): PowerShell 7's UnixMode says
-        /// what a path is; elsewhere the engine refuses what is not seekable.
+        /// A device, pipe or socket is refused before it is opened (opening a pipe blocks): on Unix, PowerShell 7's
+        /// file-system provider says what a path is (UnixStat); elsewhere the engine refuses what is not seekable.
         /// </summary>
-        private static void RequireRegularFile(string path)
+        private void RequireRegularFile(string path)
         {
-            var mode = PSObject.AsPSObject(new System.IO.FileInfo(path)).Properties["UnixMode"]?.Value as string;
-            if (mode is { Length: > 0 } && mode[0] != '-' && mode[0] != 'l')
+            string? mode = null;
+            try
             {
-                throw new SmtpHandlerException("MessageFileNotRegular", SmtpFailureKind.InvalidArgument, $"'{path}' is not a regular file (its mode is {mode}).", path) { ParameterName = nameof(MessagePath) };
+                // The provider's item carries the file's stat (UnixStat), which UnixMode reads; a bare FileInfo does not.
+                var item = SessionState.InvokeProvider.Item.Get(new[] { path }, true, true).FirstOrDefault();
+                var stat = item?.Properties["UnixStat"]?.Value;
+                mode = stat == null ? null : PSObject.AsPSObject(stat).Properties["ItemType"]?.Value?.ToString();
+            }
+            catch (Exception ex) when (!(ex is PipelineStoppedException))
+            {
+                // Windows, or a PowerShell without UnixMode: the engine's own checks stand.
+            }
+
+            if (mode != null && mode != "File" && mode != "SymbolicLink")
+            {
+                throw new SmtpHandlerException("MessageFileNotRegular", SmtpFailureKind.InvalidArgument, $"'{path}' is not a regular file (it is a {mode}).", path) { ParameterName = nameof(MessagePath) };
             }
         }
 
