@@ -30,6 +30,15 @@ namespace SmtpHandler
             MessageBuilder.Prepare(message ?? throw new ArgumentNullException(nameof(message)), config, skipInvalidRecipients);
 
         /// <summary>
+        /// Reads a stored message file (an .eml, a pickup folder's file) to send as it is, byte for byte. The
+        /// envelope is <paramref name="from"/>/<paramref name="to"/> when given, else the file's X-Sender/X-Receiver
+        /// lines (not sent), else its headers (Resent-* when present; Bcc never sent). Throws
+        /// <see cref="SmtpHandlerException"/> for a file that can't be sent as it is.
+        /// </summary>
+        public PreparedMessage PrepareStored(string path, string? from = null, IReadOnlyList<string>? to = null, SmtpDeliveryNotification notify = SmtpDeliveryNotification.None) =>
+            StoredMessage.Prepare(path ?? throw new ArgumentNullException(nameof(path)), from, to, config, notify);
+
+        /// <summary>
         /// Checks a message whose recipients are not known yet (a template for many messages): sender, headers,
         /// subject, body and files. Throws <see cref="SmtpHandlerException"/> for bad input; sends nothing.
         /// </summary>

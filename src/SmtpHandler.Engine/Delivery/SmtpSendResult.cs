@@ -99,6 +99,9 @@ namespace SmtpHandler
         /// <summary>When the message could not be sent at all: the kind of failure (connection, TLS, login...).</summary>
         public SmtpFailureKind? FailureKind { get; }
 
+        /// <summary>With Send-SmtpMessage -MessagePath: the file this message was read from.</summary>
+        public string? MessagePath { get; internal set; }
+
         public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup || Status == SmtpSendStatus.AlreadySent;
 
         // A read-only list, not an array: PowerShell member enumeration on an array would find Array.Address.

@@ -92,6 +92,7 @@ namespace SmtpHandler
             }
 
             var date = message.Date ?? DateTimeOffset.Now;
+            var invitation = message.CalendarEvent == null ? null : CalendarInvitation.Create(message.CalendarEvent, subject, headerTo, headerCc, requireRecipients, date);
             var priority = message.Priority;
             var content = new SmtpMessage
             {
@@ -126,7 +127,8 @@ namespace SmtpHandler
                     AddCustomHeader(mime, header.Key, header.Value);
                 }
 
-                mime.Body = BuildBody(content);
+                var body = BuildBody(content);
+                mime.Body = invitation != null ? invitation.AddTo(body) : body;
                 return mime;
             }
 
@@ -358,7 +360,7 @@ namespace SmtpHandler
             return list;
         }
 
-        private static DeliveryStatusNotification? ToMailKit(SmtpDeliveryNotification option)
+        internal static DeliveryStatusNotification? ToMailKit(SmtpDeliveryNotification option)
         {
             if (option == SmtpDeliveryNotification.None)
             {

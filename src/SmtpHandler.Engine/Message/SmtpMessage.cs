@@ -48,5 +48,8 @@ namespace SmtpHandler
         public string? MessageId { get; set; }
 
         public DateTimeOffset? Date { get; set; }
+
+        /// <summary>A calendar invitation (iMIP) to send beside the body, when given.</summary>
+        public SmtpCalendarEvent? CalendarEvent { get; set; }
     }
 }

@@ -39,5 +39,14 @@ namespace SmtpHandler
         }
 
         protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox) => Notify;
+
+        // A message replayed from a file goes byte for byte: MailKit's preparation would re-encode its parts.
+        protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
+        {
+            if (!StoredMessage.IsStored(message))
+            {
+                base.Prepare(options, message, constraint, maxLineLength);
+            }
+        }
     }
 }

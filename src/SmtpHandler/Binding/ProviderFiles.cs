@@ -87,8 +87,12 @@ namespace SmtpHandler.Commands
         /// A path through the PowerShell provider, relative to the current location: taken literally when a file
         /// of that name exists (names may hold [ ]), else as a wildcard. Only file-system files qualify.
         /// </summary>
-        public IEnumerable<string> Resolve(string path)
+        public IEnumerable<string> Resolve(string path) => Resolve(path, "Attachments");
+
+        /// <summary>As <see cref="Resolve(string)"/>, the errors naming <paramref name="parameter"/> (Attachments or MessagePath).</summary>
+        public IEnumerable<string> Resolve(string path, string parameter)
         {
+            var idPrefix = parameter == "MessagePath" ? "MessageFile" : "Attachment";
             string literal;
             ProviderInfo provider;
             try
@@ -97,12 +101,12 @@ namespace SmtpHandler.Commands
             }
             catch (Exception ex) when (ex is ItemNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is ProviderNotFoundException || ex is NotSupportedException)
             {
-                throw AttachmentNotFound(path, ex.Message);
+                throw AttachmentNotFound(path, ex.Message, parameter);
             }
 
             if (provider.Name != "FileSystem")
             {
-                throw new SmtpHandlerException("AttachmentNotAFile", SmtpFailureKind.InvalidArgument, $"'{path}' is not a file-system path (its provider is {provider.Name}).", path) { ParameterName = "Attachments" };
+                throw new SmtpHandlerException(idPrefix + "NotAFile", SmtpFailureKind.InvalidArgument, $"'{path}' is not a file-system path (its provider is {provider.Name}).", path) { ParameterName = parameter };
             }
 
             if (File.Exists(literal))
@@ -112,12 +116,12 @@ namespace SmtpHandler.Commands
 
             if (Directory.Exists(literal))
             {
-                throw new SmtpHandlerException("AttachmentIsDirectory", SmtpFailureKind.InvalidArgument, $"'{path}' is a directory, not a file.", path) { ParameterName = "Attachments" };
+                throw new SmtpHandlerException(idPrefix + "IsDirectory", SmtpFailureKind.InvalidArgument, $"'{path}' is a directory, not a file.", path) { ParameterName = parameter };
             }
 
             if (!WildcardPattern.ContainsWildcardCharacters(path))
             {
-                throw AttachmentNotFound(path, null);
+                throw AttachmentNotFound(path, null, parameter);
             }
 
             Collection<string> matches;
@@ -127,19 +131,21 @@ namespace SmtpHandler.Commands
             }
             catch (Exception ex) when (ex is ItemNotFoundException || ex is System.Management.Automation.DriveNotFoundException)
             {
-                throw AttachmentNotFound(path, null);
+                throw AttachmentNotFound(path, null, parameter);
             }
 
             var files = matches.Where(File.Exists).ToList();
             if (files.Count == 0)
             {
-                throw AttachmentNotFound(path, null);
+                throw AttachmentNotFound(path, null, parameter);
             }
 
             return files;
         }
 
-        private static SmtpHandlerException AttachmentNotFound(string path, string? detail) =>
-            new("AttachmentNotFound", SmtpFailureKind.InvalidArgument, $"The attachment '{path}' does not exist{(detail != null ? ": " + detail : ".")}", path) { ParameterName = "Attachments" };
+        private static SmtpHandlerException AttachmentNotFound(string path, string? detail, string parameter = "Attachments") =>
+            parameter == "MessagePath"
+                ? new("MessageFileNotFound", SmtpFailureKind.InvalidArgument, $"The message file '{path}' does not exist{(detail != null ? ": " + detail : ".")}", path) { ParameterName = parameter }
+                : new("AttachmentNotFound", SmtpFailureKind.InvalidArgument, $"The attachment '{path}' does not exist{(detail != null ? ": " + detail : ".")}", path) { ParameterName = "Attachments" };
     }
 }

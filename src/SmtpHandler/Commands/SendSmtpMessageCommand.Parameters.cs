@@ -20,11 +20,11 @@ namespace SmtpHandler.Commands
         [Alias("EmailAddress", "Email", "Mail", "PrimarySmtpAddress", "WindowsEmailAddress", "UserPrincipalName", "Address")]
         public string[]? To { get; set; }
 
-        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = MessageSet, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("sub")]
         public string? Subject { get; set; }
 
-        [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = MessageSet, Position = 2, ValueFromPipelineByPropertyName = true)]
         public string? Body { get; set; }
 
         [Parameter(Position = 3)]
@@ -36,19 +36,19 @@ namespace SmtpHandler.Commands
         [ValidateNotNullOrEmpty]
         public string? From { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string[]? Cc { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string[]? Bcc { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string[]? ReplyTo { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [Alias("BAH")]
         public SwitchParameter BodyAsHtml { get; set; }
 
@@ -58,11 +58,11 @@ namespace SmtpHandler.Commands
         /// item's Attachments or PsPath property binds is ignored (a column of data never names a file to mail),
         /// so emptiness is checked in BeginProcessing, not by a validation attribute that would drop such an item.
         /// </summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         [Alias("PsPath")]
         public string[]? Attachments { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         public MailPriority Priority { get; set; } = MailPriority.Normal;
 
         [Parameter]
@@ -70,7 +70,7 @@ namespace SmtpHandler.Commands
         public DeliveryNotificationOptions DeliveryNotificationOption { get; set; } = DeliveryNotificationOptions.None;
 
         /// <summary>The body's character set; UTF-8 when not given (Send-MailMessage's default was ASCII).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [Alias("BE")]
         [ValidateNotNullOrEmpty]
         [EncodingTransformation]
@@ -93,7 +93,7 @@ namespace SmtpHandler.Commands
         // ---- SmtpHandler's own ----
 
         /// <summary>A pipeline item: a recipient (string, MailAddress, object with an address property) or a file to attach.</summary>
-        [Parameter(ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipeline = true)]
         public PSObject? InputObject { get; set; }
 
         /// <summary>A configuration from New-SmtpHandlerConfig; inline connection parameters override its values.</summary>
@@ -123,34 +123,34 @@ namespace SmtpHandler.Commands
         public int ConnectionCount { get; set; } = 1;
 
         /// <summary>The HTML alternative of -Body (then -Body is the text part), or the only body.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         public string? HtmlBody { get; set; }
 
         /// <summary>Images for the HTML body: @{ logo = 'logo.png' } is referenced as &lt;img src="cid:logo"&gt;.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNull]
         public IDictionary? InlineImage { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [Alias("Headers")]
         [ValidateNotNull]
         public IDictionary? Header { get; set; }
 
         /// <summary>The envelope sender and Sender header, when it differs from From.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? Sender { get; set; }
 
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? MessageId { get; set; }
 
         /// <summary>One message per pipeline item instead of one message to all of them.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         public SwitchParameter Individual { get; set; }
 
         /// <summary>The header piped recipients land in: To (default), Cc or Bcc (mass mail: nobody sees the others).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         public PipelineRecipientHeader PipelineAs { get; set; } = PipelineRecipientHeader.To;
 
         /// <summary>Any invalid address or unusable pipeline item stops the whole send before connecting.</summary>
@@ -193,6 +193,7 @@ namespace SmtpHandler.Commands
             Encoding = Encoding,
             MessageId = MessageId,
             PipelineHeader = PipelineAs,
+            CalendarEvent = GivenCalendarEvent(),
         };
     }
 }

@@ -11,8 +11,10 @@ namespace SmtpHandler.Commands
     /// </summary>
     public sealed partial class SendSmtpMessageCommand
     {
-        private void Send(List<PreparedMessage> messages)
+        // sourcePaths: with -MessagePath, the file of each message (the results come in the order of the messages).
+        private void Send(List<PreparedMessage> messages, IReadOnlyList<string>? sourcePaths = null)
         {
+            var index = 0;
             var progress = new SendProgress(this, messages.Count, messages.Sum(m => m.Recipients.Count), config!.ToString());
             var reported = new HashSet<string>(StringComparer.Ordinal);
             using var state = OpenState(messages);
@@ -21,6 +23,11 @@ namespace SmtpHandler.Commands
             {
                 foreach (var result in mailer!.Send(messages, state, CancelToken))
                 {
+                    if (sourcePaths != null && index < sourcePaths.Count)
+                    {
+                        result.MessagePath = sourcePaths[index++];
+                    }
+
                     progress.Advance(result);
                     WriteObject(result);
                     WriteResultErrors(result, reported);

@@ -11,7 +11,7 @@ namespace SmtpHandler.Commands
     /// from the pipeline, one message for all of them or one per item (-Individual), everything validated before
     /// connecting, one connection, and one result object per message.
     /// </summary>
-    [Cmdlet(VerbsCommunications.Send, "SmtpMessage", SupportsShouldProcess = true)]
+    [Cmdlet(VerbsCommunications.Send, "SmtpMessage", SupportsShouldProcess = true, DefaultParameterSetName = MessageSet)]
     [OutputType(typeof(SmtpSendResult))]
     public sealed partial class SendSmtpMessageCommand : SmtpCmdletBase
     {
@@ -35,6 +35,12 @@ namespace SmtpHandler.Commands
             // What the command line gave. A script block for a pipeline parameter (delay-bind) is listed as bound
             // but has no value yet: it is evaluated per item, so it does not count.
             commandLine = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
+            if (Replaying)
+            {
+                BeginReplay();
+                return;
+            }
+
             // A script block stands in the bound parameters (PowerShell's own holder, not a ScriptBlock) while the property is unset.
             attachmentsPerItem = MyInvocation.BoundParameters.TryGetValue(nameof(Attachments), out var givenAttachments) && givenAttachments != null && Attachments == null;
             if (MyInvocation.BoundParameters.ContainsKey(nameof(Attachments)) && !attachmentsPerItem && !HasEveryPath(Attachments))
@@ -83,6 +89,12 @@ namespace SmtpHandler.Commands
 
         protected override void ProcessRecord()
         {
+            if (Replaying)
+            {
+                CollectMessagePaths();
+                return;
+            }
+
             if (InputObject == null)
             {
                 return;
@@ -100,6 +112,12 @@ namespace SmtpHandler.Commands
 
         protected override void EndProcessing()
         {
+            if (Replaying)
+            {
+                EndReplay();
+                return;
+            }
+
             var prepared = Individual ? PrepareIndividual() : PrepareSingle();
             if (prepared == null)
             {

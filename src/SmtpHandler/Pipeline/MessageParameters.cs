@@ -44,6 +44,9 @@ namespace SmtpHandler.Commands
 
         public PipelineRecipientHeader PipelineHeader { get; set; }
 
+        /// <summary>-CalendarEvent, converted: an invitation beside the body of every message.</summary>
+        public SmtpCalendarEvent? CalendarEvent { get; set; }
+
         /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
         public PlaceholderTemplate Template(string text)
         {

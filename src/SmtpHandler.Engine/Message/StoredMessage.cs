@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using MimeKit;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// A message that already exists as a file (an .eml, a pickup folder's file), sent as it is: its bytes are
+    /// read, the leading X-Sender/X-Receiver lines taken as the envelope and left out, and the rest parsed by
+    /// MimeKit, which keeps raw headers and content. That MimeKit writes it back byte for byte is proved here,
+    /// before anything is sent, and again when it is sent; the sender skips MailKit's re-encoding for it.
+    /// </summary>
+    internal static class StoredMessage
+    {
+        /// <summary>The largest file read (it is held in memory while it is sent).</summary>
+        public const int MaxBytes = 64 * 1024 * 1024;
+
+        private const string Parameter = "MessagePath";
+
+        private static readonly ConditionalWeakTable<MimeMessage, object> Stored = new();
+
+        private static readonly FormatOptions WireFormat = CreateWireFormat();
+
+        /// <summary>Whether a message came from a file and must be sent without MailKit's re-encoding.</summary>
+        public static bool IsStored(MimeMessage message) => Stored.TryGetValue(message, out _);
+
+        /// <summary>
+        /// Reads, checks and plans one file: envelope sender <paramref name="from"/> or the X-Sender line or the
+        /// headers; recipients <paramref name="to"/> or the X-Receiver lines or the headers. Throws
+        /// <see cref="SmtpHandlerException"/> (ParameterName MessagePath) for a file that can't be sent as it is.
+        /// </summary>
+        public static PreparedMessage Prepare(string path, string? from, IReadOnlyList<string>? to, SmtpHandlerConfig config, SmtpDeliveryNotification notify)
+        {
+            var (mime, envelope) = Load(path);
+            var useResent = mime.ResentTo.Count + mime.ResentCc.Count + mime.ResentBcc.Count > 0;
+            var sender = Mailbox(from, "From")
+                ?? Mailbox(envelope.Sender, "MessagePath X-Sender")
+                ?? (useResent ? mime.ResentSender ?? mime.ResentFrom.Mailboxes.FirstOrDefault() : null)
+                ?? mime.Sender
+                ?? mime.From.Mailboxes.FirstOrDefault()
+                ?? Mailbox(config.DefaultFrom, "DefaultFrom")
+                ?? throw Invalid("MessageFileNoSender", $"'{path}' has no sender: no X-Sender line, no Sender or From header. Give -From.", path);
+
+            IEnumerable<MailboxAddress> recipients;
+            if (to != null && to.Count > 0)
+            {
+                recipients = to.Select(t => MailAddressParser.Parse(t, "To"));
+            }
+            else if (envelope.Receivers.Count > 0)
+            {
+                recipients = envelope.Receivers.Select(r => MailAddressParser.Parse(r, "MessagePath X-Receiver"));
+            }
+            else if (useResent)
+            {
+                recipients = mime.ResentTo.Mailboxes.Concat(mime.ResentCc.Mailboxes).Concat(mime.ResentBcc.Mailboxes);
+            }
+            else
+            {
+                recipients = mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Concat(mime.Bcc.Mailboxes);
+            }
+
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var envelopeTo = recipients.Where(m => seen.Add(m.Address)).ToList();
+            if (envelopeTo.Count == 0)
+            {
+                throw Invalid("MessageFileNoRecipients", $"'{path}' has no recipients: no X-Receiver line, no To, Cc or Bcc header. Give -To.", path);
+            }
+
+            var subject = mime.Subject ?? string.Empty;
+            var messageId = mime.MessageId ?? string.Empty;
+            var source = new SmtpMessage { Subject = subject, MessageId = messageId };
+            return new PreparedMessage(source, () => WithoutBcc(Load(path).Mime), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
+        }
+
+        /// <summary>The file's message and envelope lines; the message proved to write back as the file has it.</summary>
+        internal static (MimeMessage Mime, StoredEnvelope Envelope) Load(string path)
+        {
+            var (bytes, length) = ReadCapped(path);
+            var envelope = StoredEnvelope.Read(bytes, length);
+            var size = length - envelope.MessageOffset;
+            if (size == 0)
+            {
+                throw Invalid("MessageFileEmpty", $"'{path}' holds no message{(envelope.MessageOffset > 0 ? " after its X-Sender/X-Receiver lines" : string.Empty)}.", path);
+            }
+
+            // SMTP smuggling: a CR without its LF must never reach the wire, and MimeKit would pass it through.
+            var bareCr = BareCarriageReturn(bytes, envelope.MessageOffset, length);
+            if (bareCr >= 0)
+            {
+                throw Invalid("MessageFileBareCarriageReturn", $"'{path}' has a carriage return without a line feed at byte {bareCr - envelope.MessageOffset} of the message; it is not sent (a bare CR can hide an SMTP command).", path);
+            }
+
+            MimeMessage mime;
+            try
+            {
+                mime = MimeMessage.Load(new MemoryStream(bytes, envelope.MessageOffset, size, writable: false));
+            }
+            catch (FormatException ex)
+            {
+                throw Invalid("MessageFileNotAMessage", $"'{path}' is not a mail message: {ex.Message}", path);
+            }
+
+            if (mime.Headers.Count == 0)
+            {
+                throw Invalid("MessageFileNotAMessage", $"'{path}' is not a mail message: it has no headers.", path);
+            }
+
+            var same = new SameBytesStream(bytes, envelope.MessageOffset, size);
+            mime.WriteTo(WireFormat, same);
+            if (!same.Complete)
+            {
+                var at = same.FirstDifference >= 0 ? $"at byte {same.FirstDifference}" : "at its end";
+                throw Invalid(
+                    "MessageFileNotReproducible",
+                    $"'{path}' can't be sent byte for byte: written back it would differ {at} of the message (a bare CR, or a structure MimeKit can't reproduce). It was not sent.",
+                    path);
+            }
+
+            Stored.Add(mime, path);
+            return (mime, envelope);
+        }
+
+        /// <summary>A regular file's bytes, at most <see cref="MaxBytes"/>: a pipe or device is refused, a huge file is not read.</summary>
+        private static (byte[] Bytes, int Length) ReadCapped(string path)
+        {
+            if (Directory.Exists(path))
+            {
+                throw Invalid("MessageFileIsDirectory", $"'{path}' is a directory, not a message file.", path);
+            }
+
+            if (!File.Exists(path))
+            {
+                throw Invalid("MessageFileNotFound", $"The message file '{path}' does not exist.", path);
+            }
+
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                if (!stream.CanSeek)
+                {
+                    throw Invalid("MessageFileNotRegular", $"'{path}' is not a regular file (a pipe or a device).", path);
+                }
+
+                if (stream.Length > MaxBytes)
+                {
+                    throw TooLarge(path, stream.Length);
+                }
+
+                var buffer = new byte[Math.Min(stream.Length + 1, MaxBytes + 1L)];
+                var total = 0;
+                int read;
+                while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+                {
+                    total += read;
+                }
+
+                // A file that grew since its length was read, or a device that reports none, is still capped.
+                if (total > MaxBytes)
+                {
+                    throw TooLarge(path, total);
+                }
+
+                return (buffer, total);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw Invalid("MessageFileUnreadable", $"The message file '{path}' cannot be read: {ex.Message}", path);
+            }
+        }
+
+        // Bcc lines are never sent: the envelope has their addresses, the header would show them to everyone.
+        private static MimeMessage WithoutBcc(MimeMessage mime)
+        {
+            mime.Headers.RemoveAll(HeaderId.Bcc);
+            mime.Headers.RemoveAll(HeaderId.ResentBcc);
+            return mime;
+        }
+
+        private static int BareCarriageReturn(byte[] bytes, int start, int end)
+        {
+            for (var i = start; i < end; i++)
+            {
+                if (bytes[i] == '\r' && (i + 1 >= end || bytes[i + 1] != '\n'))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        private static MailboxAddress? Mailbox(string? text, string parameter) =>
+            string.IsNullOrWhiteSpace(text) ? null : MailAddressParser.Parse(text, parameter);
+
+        private static SmtpHandlerException TooLarge(string path, long size) =>
+            Invalid("MessageFileTooLarge", $"'{path}' is {size:N0} bytes; message files of up to {MaxBytes:N0} bytes are sent.", path);
+
+        private static SmtpHandlerException Invalid(string errorId, string message, object? target) =>
+            new(errorId, SmtpFailureKind.InvalidArgument, message, target) { ParameterName = Parameter };
+
+        private static FormatOptions CreateWireFormat()
+        {
+            var options = FormatOptions.Default.Clone();
+            options.NewLineFormat = NewLineFormat.Dos;
+            return options;
+        }
+    }
+}
