@@ -24,6 +24,7 @@ namespace SmtpHandler.Commands
                     progress.Advance(result);
                     WriteObject(result);
                     WriteResultErrors(result, reported);
+                    WriteResultWarnings(result, reported);
                 }
             }
             catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
