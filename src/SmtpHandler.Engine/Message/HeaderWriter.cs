@@ -6,7 +6,7 @@ namespace SmtpHandler
     /// <summary>
     /// Writes one header's raw value the way RFC 5322 and RFC 2047 want it: lines folded before whitespace at
     /// <see cref="FoldAt"/> where a break is possible, and non-ASCII text as encoded-words of at most
-    /// <see cref="MaxEncodedWord"/> characters, each holding whole characters. The value is pure ASCII.
+    /// <see cref="MaxEncodedWord"/> characters, each holding whole characters. The value is ASCII but for an address that only SMTPUTF8 can carry.
     /// </summary>
     internal sealed class HeaderWriter
     {
@@ -92,8 +92,10 @@ namespace SmtpHandler
         /// <summary>The raw value as MimeKit keeps it: a space after the colon, the folded text, a newline.</summary>
         public byte[] ToRawValue()
         {
+            // UTF-8: an address whose local part is not ASCII is written as it is, for a server with SMTPUTF8 (RFC 6532);
+            // without it SevenBitHeaders leaves such addresses out. Everything else here is ASCII.
             var text = raw.Length > 0 && raw[0] == ' ' ? raw.ToString() : " " + raw;
-            return Encoding.ASCII.GetBytes(text + "\n");
+            return Utf8.GetBytes(text + "\n");
         }
 
         public override string ToString() => raw.ToString();

@@ -269,6 +269,7 @@ namespace SmtpHandler
                 ContentTransferEncoding = ContentEncoding.Base64,
                 FileName = new string(file.FileName.Select(c => char.IsControl(c) ? '_' : c).ToArray()),
             };
+            FileNameParameter.Apply(part, part.FileName);
             return part;
         }
 
