@@ -14,7 +14,18 @@ namespace SmtpHandler
         private readonly List<string> warnings = new();
 
         /// <summary>The message as this connection may carry it: no header with 8-bit octets unless SMTPUTF8 is offered.</summary>
-        private MimeMessage MimeFor(RecordingSmtpClient client) => message.MimeFor(client.Capabilities.HasFlag(SmtpCapabilities.UTF8));
+        private MimeMessage MimeFor(RecordingSmtpClient client)
+        {
+            try
+            {
+                return message.MimeFor(client.Capabilities.HasFlag(SmtpCapabilities.UTF8));
+            }
+            catch (SmtpHandlerException ex) when (ex.Target is string path)
+            {
+                // The 7-bit copy is built here, after the files were checked: one gone since fails this message alone.
+                throw new AttachmentReadException(path, ex);
+            }
+        }
 
         private void NoteMissingExtensions(RecordingSmtpClient client)
         {

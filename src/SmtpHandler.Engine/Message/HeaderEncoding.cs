@@ -13,6 +13,8 @@ namespace SmtpHandler
     /// </summary>
     internal static class HeaderEncoding
     {
+        private const int LongestPlainWord = 900;
+
         private static readonly HeaderId[] AddressHeaders = { HeaderId.From, HeaderId.Sender, HeaderId.ReplyTo, HeaderId.To, HeaderId.Cc };
 
         /// <summary>
@@ -24,7 +26,7 @@ namespace SmtpHandler
             var custom = new HashSet<string>(customHeaders, StringComparer.OrdinalIgnoreCase);
             foreach (var header in mime.Headers.ToList())
             {
-                if (header.Id == HeaderId.Subject || (header.Id == HeaderId.Unknown && custom.Contains(header.Field)) || custom.Contains(header.Field))
+                if (header.Id == HeaderId.Subject || custom.Contains(header.Field))
                 {
                     if (header.Value.Length > 0)
                     {
@@ -191,7 +193,8 @@ namespace SmtpHandler
 
         private static bool MayStandAsIs(string word, bool phrase)
         {
-            if (word.IndexOf("=?", StringComparison.Ordinal) >= 0)
+            // A word too long for any line (RFC 5322's 998) is split into encoded-words; a shorter one stays readable.
+            if (word.IndexOf("=?", StringComparison.Ordinal) >= 0 || word.Length > LongestPlainWord)
             {
                 return false;
             }

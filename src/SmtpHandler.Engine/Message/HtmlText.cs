@@ -14,6 +14,9 @@ namespace SmtpHandler
     /// </summary>
     internal static class HtmlText
     {
+        // Tables and lists nested deeper than this are flattened: each level would copy or indent all text below it again.
+        private const int MaxDepth = 8;
+
         private static readonly HashSet<string> Paragraphs = new(StringComparer.OrdinalIgnoreCase)
         {
             "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "blockquote", "pre", "hr", "address", "figure", "fieldset", "form", "section", "article", "header", "footer", "nav", "aside", "main",
@@ -31,6 +34,7 @@ namespace SmtpHandler
             var preformatted = 0;
             var lists = new Stack<int>(); // per open list: 0 for bullets, else the next number
             var tables = new Stack<HtmlTable>();
+            var flattened = 0; // tables deeper than MaxDepth, whose cells join the table around them
             string? link = null;
             var linkText = new StringBuilder();
             while (tokenizer.ReadNextToken(out var token))
@@ -55,7 +59,11 @@ namespace SmtpHandler
                         case "table":
                             if (tag.IsEndTag)
                             {
-                                if (tables.Count > 0)
+                                if (flattened > 0)
+                                {
+                                    flattened--;
+                                }
+                                else if (tables.Count > 0)
                                 {
                                     var done = tables.Pop();
                                     if (tables.Count > 0)
@@ -70,9 +78,13 @@ namespace SmtpHandler
                                     }
                                 }
                             }
-                            else if (!tag.IsEmptyElement)
+                            else if (!tag.IsEmptyElement && tables.Count < MaxDepth)
                             {
                                 tables.Push(new HtmlTable());
+                            }
+                            else if (!tag.IsEmptyElement)
+                            {
+                                flattened++;
                             }
 
                             continue;
@@ -119,7 +131,7 @@ namespace SmtpHandler
                                 lists.Push(name.Equals("ol", StringComparison.OrdinalIgnoreCase) ? 1 : 0);
                             }
 
-                            output.Indent = lists.Count * 2;
+                            output.Indent = Math.Min(lists.Count, MaxDepth) * 2;
                             if (lists.Count > 1)
                             {
                                 output.Line();
