@@ -84,6 +84,13 @@ namespace SmtpHandler
                         }
                         else
                         {
+                            // "Name <address>," on one line when it fits on a line of its own.
+                            var name = mailbox.Name!.Trim();
+                            if (name.All(c => c >= 32 && c < 127))
+                            {
+                                writer.KeepTogether(1 + name.Length + 2 + 2 + address.Length + 1);
+                            }
+
                             WritePhrase(writer, mailbox.Name!);
                             writer.Plain(" ", "<" + address + ">" + (last ? string.Empty : ","));
                         }

@@ -29,6 +29,15 @@ namespace SmtpHandler
             line = field.Length + 1;
         }
 
+        /// <summary>Starts a new line unless the next <paramref name="length"/> characters fit on this one (a mailbox kept whole).</summary>
+        public void KeepTogether(int length)
+        {
+            if (wordOnLine && line + length > FoldAt && length + 1 <= FoldAt)
+            {
+                NewLine();
+            }
+        }
+
         /// <summary>A word that is written as it is, after its whitespace; folded before the whitespace when it would pass the line.</summary>
         public void Plain(string whitespace, string word)
         {
