@@ -23,9 +23,16 @@ namespace SmtpHandler
                 return;
             }
 
-            var character = char.ConvertToUtf32(text!, index);
-            var shown = char.ConvertFromUtf32(character);
-            var suggestion = Suggest(text!);
+            if (char.IsLowSurrogate(text![index]) && index > 0 && char.IsHighSurrogate(text[index - 1]))
+            {
+                index--;
+            }
+
+            // A lone surrogate has no code point of its own: it is named by its UTF-16 value.
+            var pair = char.IsHighSurrogate(text[index]) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]);
+            var character = pair ? char.ConvertToUtf32(text, index) : text[index];
+            var shown = pair ? text.Substring(index, 2) : text[index].ToString();
+            var suggestion = Suggest(text);
             throw new SmtpHandlerException(
                 "UnencodableCharacter",
                 SmtpFailureKind.InvalidArgument,
