@@ -100,6 +100,7 @@ namespace SmtpHandler
 
                 connectFailures = 0;
                 connectionsUsed.Add(session.ConnectionNumber);
+                NoteMissingExtensions(client);
                 batch.Recipients = WithoutSmtpUtf8Needs(client, batch.Recipients);
                 if (batch.Recipients.Count == 0)
                 {
@@ -159,7 +160,7 @@ namespace SmtpHandler
                 $"{config.SmtpServer}:{config.Port}",
                 errorId: failedWhole ? fatal!.ErrorId : null,
                 error: failedWhole ? error : null,
-                failureKind: failedWhole ? fatal!.Kind : null);
+                failureKind: failedWhole ? fatal!.Kind : null) { Warnings = warnings.ToArray() };
         }
 
         /// <summary>This message can't be sent: its recipients not yet settled end as not attempted, with why.</summary>
@@ -183,17 +184,16 @@ namespace SmtpHandler
                 return batch;
             }
 
-            var senderNeedsIt = NeedsSmtpUtf8(message.EnvelopeSenderMailbox);
+            var senderNeedsIt = NeedsSmtpUtf8(message.EnvelopeSenderMailbox) || SevenBitHeaders.UnwritableOriginator(message.Mime) != null;
             var sendable = new List<MailboxAddress>();
             foreach (var mailbox in senderNeedsIt ? batch.Concat(pending.SelectMany(b => b.Recipients)).ToList() : batch)
             {
                 if (senderNeedsIt || NeedsSmtpUtf8(mailbox))
                 {
-                    var who = senderNeedsIt ? $"the sender <{message.EnvelopeSender}>" : $"<{mailbox.Address}>";
                     Settle(new SmtpRecipientResult(
                         mailbox.Address,
                         SmtpRecipientStatus.NotAttempted,
-                        reason: $"{session.Endpoint} does not offer SMTPUTF8, which {who} needs (its local part is not ASCII).",
+                        reason: SmtpUtf8Reason(mailbox, senderNeedsIt),
                         errorId: "SmtpUtf8NotOffered"));
                 }
                 else

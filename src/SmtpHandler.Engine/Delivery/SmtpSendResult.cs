@@ -53,6 +53,9 @@ namespace SmtpHandler
 
         public SmtpSendStatus Status { get; }
 
+        /// <summary>What the server could not do as asked but the message went anyway (no DSN offered), each said once.</summary>
+        public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+
         public string MessageId { get; }
 
         public string? Subject { get; }

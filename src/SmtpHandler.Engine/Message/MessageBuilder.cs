@@ -63,7 +63,7 @@ namespace SmtpHandler
             if (!string.IsNullOrWhiteSpace(message.MessageId))
             {
                 messageId = RequireSingleLine(message.MessageId!, "MessageId").Trim().TrimStart('<').TrimEnd('>');
-                if (messageId.IndexOf('@') <= 0 || messageId.Any(c => c == ' ' || c == '<' || c == '>'))
+                if (messageId.IndexOf('@') <= 0 || messageId.Any(c => c <= ' ' || c >= 127 || c == '<' || c == '>'))
                 {
                     throw Invalid("InvalidMessageId", "MessageId", message.MessageId, $"'{message.MessageId}' is not a Message-Id of the form id@domain.");
                 }
@@ -90,6 +90,10 @@ namespace SmtpHandler
             {
                 CheckReadable(file);
             }
+
+            // A character the chosen charset can't hold would be sent as "?": refused now, before any connection.
+            CharsetCheck.Require(message.Encoding ?? Encoding.UTF8, message.TextBody, "body");
+            CharsetCheck.Require(message.Encoding ?? Encoding.UTF8, message.HtmlBody, "HTML body");
 
             var date = message.Date ?? DateTimeOffset.Now;
             var invitation = message.CalendarEvent == null ? null : CalendarInvitation.Create(message.CalendarEvent, subject, headerTo, headerCc, requireRecipients, date);
@@ -129,6 +133,7 @@ namespace SmtpHandler
 
                 var body = BuildBody(content);
                 mime.Body = invitation != null ? invitation.AddTo(body) : body;
+                HeaderEncoding.Apply(mime, headers.Select(h => h.Key));
                 return mime;
             }
 
@@ -180,13 +185,14 @@ namespace SmtpHandler
             }
 
             MimeEntity body;
-            var textPart = text != null ? CreateTextPart(TextFormat.Plain, text, encoding) : null;
+            var textPart = text != null ? CreateTextPart(TextFormat.Plain, text, GeneratedTextHolds(message, text, encoding)) : null;
             if (html != null)
             {
                 MimeEntity htmlEntity = CreateTextPart(TextFormat.Html, html, encoding);
                 if (message.InlineImages.Count > 0)
                 {
                     var related = new MultipartRelated { htmlEntity };
+                    related.ContentType.Parameters["type"] = htmlEntity.ContentType.MimeType; // RFC 2387 3.1: the root's type
                     foreach (var image in message.InlineImages)
                     {
                         var part = CreateFilePart(image, ContentDisposition.Inline);
@@ -217,6 +223,13 @@ namespace SmtpHandler
 
             return mixed;
         }
+
+        /// <summary>
+        /// The charset for the text part: the chosen one, unless the text was generated from the HTML and an entity
+        /// there (say &amp;euro; in a Latin-1 body) gave a character it can't hold; that part is then UTF-8, never "?".
+        /// </summary>
+        private static Encoding GeneratedTextHolds(SmtpMessage message, string text, Encoding encoding) =>
+            message.TextBody == null && !CharsetCheck.Holds(encoding, text) ? new UTF8Encoding(false) : encoding;
 
         private static TextPart CreateTextPart(TextFormat format, string text, Encoding encoding)
         {
@@ -258,6 +271,7 @@ namespace SmtpHandler
                 ContentTransferEncoding = ContentEncoding.Base64,
                 FileName = new string(file.FileName.Select(c => char.IsControl(c) ? '_' : c).ToArray()),
             };
+            FileNameParameter.Apply(part, part.FileName);
             return part;
         }
 

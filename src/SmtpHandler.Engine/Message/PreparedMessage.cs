@@ -17,6 +17,7 @@ namespace SmtpHandler
     {
         private readonly Func<MimeMessage> build;
         private MimeMessage? mime;
+        private MimeMessage? sevenBit;
         private string[]? recipients;
 
         internal PreparedMessage(
@@ -63,6 +64,20 @@ namespace SmtpHandler
             get => mime ??= build();
         }
 
+        /// <summary>
+        /// The MIME form for a connection with or without SMTPUTF8: without it, a copy whose headers carry no 8-bit
+        /// octets (<see cref="SevenBitHeaders"/>), built only when the headers need one.
+        /// </summary>
+        internal MimeMessage MimeFor(bool smtpUtf8)
+        {
+            if (smtpUtf8 || !SevenBitHeaders.Recipients(Mime).Any())
+            {
+                return Mime;
+            }
+
+            return sevenBit ??= SevenBitHeaders.Strip(build());
+        }
+
         internal MailboxAddress EnvelopeSenderMailbox { get; }
 
         internal IReadOnlyList<MailboxAddress> RecipientMailboxes { get; }
@@ -77,6 +92,10 @@ namespace SmtpHandler
             new(Source, build, MessageId, Subject, EnvelopeSenderMailbox, recipients, RefusedBeforeSending, Notify) { Journal = journal };
 
         /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
-        internal void Release() => mime = null;
+        internal void Release()
+        {
+            mime = null;
+            sevenBit = null;
+        }
     }
 }

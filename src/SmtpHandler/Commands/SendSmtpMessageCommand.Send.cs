@@ -31,6 +31,7 @@ namespace SmtpHandler.Commands
                     progress.Advance(result);
                     WriteObject(result);
                     WriteResultErrors(result, reported);
+                    WriteResultWarnings(result, reported);
                 }
             }
             catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)

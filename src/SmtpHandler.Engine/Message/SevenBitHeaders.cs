@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using System.Linq;
+using MimeKit;
+
+namespace SmtpHandler
+{
+    /// <summary>
+    /// What the headers become for a server without SMTPUTF8 (RFC 6531), where no header may carry 8-bit octets.
+    /// A domain travels as its ASCII (xn--) form and a display name as encoded-words, but a local part that is not
+    /// ASCII has no 7-bit spelling: such a To or Cc address is left out of the copy the others get (it is not sent
+    /// to either, and its result says so), and a From, Sender or Reply-To one means the message can't be sent there.
+    /// </summary>
+    internal static class SevenBitHeaders
+    {
+        /// <summary>Whether the address can only be written with SMTPUTF8: its local part is not ASCII.</summary>
+        public static bool NeedsSmtpUtf8(MailboxAddress mailbox) => mailbox.LocalPart.Any(c => c > 127);
+
+        /// <summary>The header (From, Sender, Reply-To) whose address can't be written in 7 bits, as "Reply-To &lt;...&gt;"; null when none.</summary>
+        public static string? UnwritableOriginator(MimeMessage mime)
+        {
+            foreach (var (name, list) in new[] { ("From", mime.From), ("Reply-To", mime.ReplyTo) })
+            {
+                var mailbox = list.Mailboxes.FirstOrDefault(NeedsSmtpUtf8);
+                if (mailbox != null)
+                {
+                    return $"{name} <{mailbox.Address}>";
+                }
+            }
+
+            return mime.Sender != null && NeedsSmtpUtf8(mime.Sender) ? $"Sender <{mime.Sender.Address}>" : null;
+        }
+
+        /// <summary>The To and Cc addresses that need SMTPUTF8.</summary>
+        public static IEnumerable<MailboxAddress> Recipients(MimeMessage mime) => mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Where(NeedsSmtpUtf8);
+
+        /// <summary>
+        /// Removes the To and Cc addresses that need SMTPUTF8 from a freshly built message, and writes its address
+        /// headers again. When none is left in either, To says "undisclosed-recipients:;" (RFC 5322 A.1.3).
+        /// </summary>
+        public static MimeMessage Strip(MimeMessage mime)
+        {
+            var hadRecipients = mime.To.Count + mime.Cc.Count > 0;
+            foreach (var list in new[] { mime.To, mime.Cc })
+            {
+                foreach (var mailbox in list.Mailboxes.Where(NeedsSmtpUtf8).ToList())
+                {
+                    list.Remove(mailbox);
+                }
+            }
+
+            if (hadRecipients && mime.To.Count + mime.Cc.Count == 0)
+            {
+                mime.To.Add(new GroupAddress("undisclosed-recipients"));
+            }
+
+            HeaderEncoding.Apply(mime, Enumerable.Empty<string>());
+            return mime;
+        }
+    }
+}
