@@ -52,6 +52,7 @@ namespace SmtpHandler
                 }
             }
 
+            message.Security?.LeaveOutUnreadable(envelope, refused);
             if (envelope.Count == 0 && refused.Count == 0 && requireRecipients)
             {
                 throw new SmtpHandlerException("NoRecipients", SmtpFailureKind.InvalidArgument, "The message has no recipients: give -To, -Cc or -Bcc.", message.Subject) { ParameterName = "To" };
@@ -93,6 +94,7 @@ namespace SmtpHandler
 
             var date = message.Date ?? DateTimeOffset.Now;
             var priority = message.Priority;
+            var security = message.Security;
             var content = new SmtpMessage
             {
                 TextBody = message.TextBody,
@@ -127,6 +129,7 @@ namespace SmtpHandler
                 }
 
                 mime.Body = BuildBody(content);
+                security?.Apply(mime, envelope);
                 return mime;
             }
 

@@ -48,5 +48,8 @@ namespace SmtpHandler
         public string? MessageId { get; set; }
 
         public DateTimeOffset? Date { get; set; }
+
+        /// <summary>S/MIME and DKIM, read once for a whole send (see <see cref="MessageSecurity.Load(MessageSecurityOptions)"/>); null for none.</summary>
+        public MessageSecurity? Security { get; set; }
     }
 }

@@ -98,6 +98,7 @@ namespace SmtpHandler.Commands
                 Encoding = p.Encoding,
                 MessageId = messageId,
                 InlineImages = p.InlineImages.ToList(),
+                Security = p.Security,
             };
 
             var target = p.PipelineHeader switch

@@ -44,6 +44,9 @@ namespace SmtpHandler.Commands
 
         public PipelineRecipientHeader PipelineHeader { get; set; }
 
+        /// <summary>S/MIME and DKIM for every message of the call (read once); null for none.</summary>
+        public MessageSecurity? Security { get; set; }
+
         /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
         public PlaceholderTemplate Template(string text)
         {
