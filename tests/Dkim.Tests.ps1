@@ -140,6 +140,28 @@ Describe 'Send-SmtpMessage -DkimDomain -DkimSelector -DkimPrivateKeyPath' {
     }
 }
 
+Describe 'New-SmtpHandlerConfig -DkimDomain -DkimSelector -DkimPrivateKeyPath' {
+    It 'signs every message sent with the configuration, and Send-SmtpMessage''s -DkimSelector replaces its selector' {
+        $config = New-SmtpHandlerConfig -FromHashtable @{ SmtpServer = '127.0.0.1'; Port = $Server.Port; DkimDomain = 'example.test'; DkimSelector = 'relay'; DkimPrivateKeyPath = $RsaKey }
+        $config.DkimSelector | Should -Be 'relay'
+        $null = Send-SmtpMessage -Config $config -From 'ops@example.test' -To 'alice@example.test' -Subject 'Via the relay' -Body 'Relayed'
+        $file = Get-LastReceived 'config'
+        $verdict = Test-Dkim $file $RsaRecord
+        $verdict.Verified | Should -BeTrue -Because $verdict.Output
+        $verdict.Output | Should -Match 'asked=relay\._domainkey\.example\.test'
+        $null = Send-SmtpMessage -Config $config -DkimSelector 'mail2026' -From 'ops@example.test' -To 'alice@example.test' -Subject 'Own selector' -Body 'Own'
+        (Test-Dkim (Get-LastReceived 'config-override') $RsaRecord).Output | Should -Match 'asked=mail2026\._domainkey'
+    }
+
+    It 'refuses a configuration whose DKIM key is unusable, with ErrorId InvalidDkimKey' {
+        $notAKey = Join-Path $Dir 'config-notakey.pem'
+        Set-Content -Path $notAKey -Value 'not a key' -NoNewline
+        $thrown = { New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -DkimDomain 'example.test' -DkimSelector 's1' -DkimPrivateKeyPath $notAKey } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -BeLike 'InvalidDkimKey,*'
+        $thrown.Exception.Message | Should -Match '^DkimPrivateKeyPath\b'
+    }
+}
+
 Describe 'Send-SmtpMessage refuses unusable DKIM settings before connecting' {
     BeforeAll {
         $script:TooBig = Join-Path $Dir 'big.pem'

@@ -54,9 +54,10 @@ namespace SmtpHandler.Commands
                 SigningCertificateKeyPath = SigningCertificateKeyPath == null ? null : files.OneFileOrStop(SigningCertificateKeyPath, nameof(SigningCertificateKeyPath)),
                 SigningCertificatePassword = SigningCertificatePassword,
                 EncryptionCertificatePaths = (EncryptionCertificatePath ?? Array.Empty<string>()).SelectMany(p => files.ResolveOrStop(p, nameof(EncryptionCertificatePath))).Distinct(StringComparer.Ordinal).ToList(),
-                DkimDomain = DkimDomain,
-                DkimSelector = DkimSelector,
-                DkimPrivateKeyPath = DkimPrivateKeyPath == null ? null : files.OneFileOrStop(DkimPrivateKeyPath, nameof(DkimPrivateKeyPath)),
+                // The configuration's DKIM settings (a relay's signing identity) unless the command line gives its own.
+                DkimDomain = DkimDomain ?? config?.DkimDomain,
+                DkimSelector = DkimSelector ?? config?.DkimSelector,
+                DkimPrivateKeyPath = DkimPrivateKeyPath == null ? config?.DkimPrivateKeyPath : files.OneFileOrStop(DkimPrivateKeyPath, nameof(DkimPrivateKeyPath)),
             };
             var security = Try(() => MessageSecurity.Load(options));
             if (security != null)
