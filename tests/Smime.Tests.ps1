@@ -144,6 +144,24 @@ Describe 'Send-SmtpMessage -EncryptionCertificatePath' {
     }
 }
 
+Describe 'Send-SmtpMessage S/MIME into a pickup folder' {
+    It 'writes the signed message to the .eml file, where openssl verifies it once the envelope lines are taken off' {
+        $pickup = Join-Path $Dir 'pickup'
+        $null = New-Item -ItemType Directory -Path $pickup
+        $config = New-SmtpHandlerConfig -PickupDirectory $pickup
+        $result = Send-SmtpMessage -Config $config -From 'ops@example.test' -To 'alice@example.test' -Subject 'Picked up' -Body 'Signed into a folder' -SigningCertificatePath $Signer.Pfx -SigningCertificatePassword $Password
+        $result.Status | Should -Be 'WrittenToPickup'
+        $eml = @(Get-ChildItem -Path $pickup -Filter *.eml)
+        $eml.Count | Should -Be 1
+        $text = [System.IO.File]::ReadAllText($eml[0].FullName)
+        $message = Join-Path $Dir 'pickup-message.eml'
+        [System.IO.File]::WriteAllText($message, ($text -replace '^(X-(Sender|Receiver): [^\r\n]*\r\n)+', ''))
+        $verify = Invoke-OpenSsl smime -verify -in $message -CAfile $CaPem -purpose smimesign
+        $verify.ExitCode | Should -Be 0 -Because $verify.Output
+        $verify.Output | Should -Match 'Signed into a folder'
+    }
+}
+
 Describe 'Send-SmtpMessage refuses an unusable S/MIME certificate before connecting' {
     It 'refuses <Case> with ErrorId <ErrorId>, naming -<Parameter>, and opens no connection' -ForEach @(
         @{ Case = 'an expired signing certificate'; ErrorId = 'SmimeCertificateExpired'; Parameter = 'SigningCertificatePath'; Extra = { @{ SigningCertificatePath = $Expired.Pfx; SigningCertificatePassword = $Password } } }
