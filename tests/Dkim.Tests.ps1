@@ -115,6 +115,17 @@ Describe 'Send-SmtpMessage -DkimDomain -DkimSelector -DkimPrivateKeyPath' {
         (Get-Content -Raw $file) | Should -Match 'multipart/mixed'
     }
 
+    It 'verifies when the server takes an internationalised address over SMTPUTF8 (UTF-8 headers on the wire)' {
+        $utf8 = Start-TestSmtpServer -Extension 'SMTPUTF8', '8BITMIME', 'PIPELINING'
+        try {
+            $null = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $utf8.Port -From 'Jörg Weiß <jörg@example.test>' -To 'zoë@example.test' -Subject 'Grüße' -Body 'Bücher' @Dkim -DkimPrivateKeyPath $RsaKey
+            $file = Save-ReceivedMessage -Transaction $utf8.Delivered[-1] -Path (Join-Path $Dir 'smtputf8.eml')
+            [System.IO.File]::ReadAllText($file, [System.Text.Encoding]::UTF8) | Should -Match 'jörg@example\.test'
+            $verdict = Test-Dkim $file $RsaRecord
+            $verdict.Verified | Should -BeTrue -Because $verdict.Output
+        } finally { $utf8.Dispose() }
+    }
+
     It 'signs with an Ed25519 key (ed25519-sha256), which python3-dkim verifies' {
         $null = Send-SmtpMessage @Send @Dkim -DkimPrivateKeyPath $EdKey -Body 'Edwards curve'
         $file = Get-LastReceived 'ed25519'
