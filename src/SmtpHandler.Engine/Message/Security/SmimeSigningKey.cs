@@ -27,8 +27,6 @@ namespace SmtpHandler
             this.chain = chain;
         }
 
-        public BcCertificate Certificate => chain[0];
-
         public static SmimeSigningKey Load(string path, string? keyPath, SecureString? password, DateTime nowUtc)
         {
             var (key, chain) = CertificateFiles.LoadKeyAndChain(Names, path, keyPath, password);
