@@ -29,6 +29,9 @@ that does not work. The convention an example follows:
       nightly-report.html    an HTML report                   announcement.txt  a plain-text notice
       corp-root-ca.pem       the test CA (a private CA's root certificate, PEM)
       logo.png               a small image                    disk-report.csv   a CSV report to attach
+      reports-smime.pfx      an S/MIME certificate for reports@example.com, with its key; the password is
+                             Get-Secret's                     dkim-private.pem  an RSA DKIM key (PKCS#8 PEM)
+      ann.lee.cer, bob.ray.cer  S/MIME certificates (PEM) of ann.lee@ and bob.ray@example.com
 - It passes when it writes no error record, throws nothing and ends within 90 s, and every result of
   Send-SmtpMessage and every report of Test-SmtpConnection that involved a test server says Success,
   however the example formats them. When it calls Send-SmtpMessage without -WhatIf and without a
@@ -179,6 +182,32 @@ BeforeAll {
         [System.IO.File]::WriteAllBytes((Join-Path $Path 'logo.png'), [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='))
         'C:', 'D:', 'E:' | ForEach-Object { [pscustomobject]@{ Volume = $_; SizeGB = 500; FreePercent = 42 } } |
             Export-Csv (Join-Path $Path 'disk-report.csv') -NoTypeInformation
+        Get-ChildItem -Path $Secure.Directory -File | Copy-Item -Destination $Path
+    }
+
+    function New-ExampleSecureFile([string] $Directory) {
+        # S/MIME certificates and a DKIM key for the examples, made once: keys are slow to make.
+        $null = New-Item -ItemType Directory -Force -Path $Directory
+        $now = [DateTimeOffset]::UtcNow
+        foreach ($who in 'reports', 'ann.lee', 'bob.ray') {
+            $key = [System.Security.Cryptography.RSA]::Create(2048)
+            $request = New-CertificateRequest -Subject "CN=$who" -Key $key
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('DigitalSignature, KeyEncipherment', $true))
+            $oids = [System.Security.Cryptography.OidCollection]::new()
+            $null = $oids.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.4'))
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+            $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+            $san.AddEmailAddress("$who@example.com")
+            $request.CertificateExtensions.Add($san.Build())
+            $certificate = $request.CreateSelfSigned($now.AddDays(-1), $now.AddYears(1))
+            if ($who -eq 'reports') {
+                [System.IO.File]::WriteAllBytes((Join-Path $Directory 'reports-smime.pfx'), $certificate.Export('Pfx', 'app-password-for-tests'))
+            } else {
+                Set-Content -Path (Join-Path $Directory "$who.cer") -Value (ConvertTo-PemCertificate $certificate) -NoNewline
+            }
+        }
+        Set-Content -Path (Join-Path $Directory 'dkim-private.pem') -Value ([System.Security.Cryptography.RSA]::Create(2048).ExportPkcs8PrivateKeyPem()) -NoNewline
+        [pscustomobject]@{ Directory = $Directory }
     }
 
     function Start-ExampleGroup {
@@ -233,6 +262,7 @@ function Get-AzAccessToken {
 '@
 
     $script:Certs = New-ExampleCertificate -Directory (Join-Path $Work 'certs')
+    $script:Secure = New-ExampleSecureFile -Directory (Join-Path $Work 'secure')
     # Side by side: starting is most of their cost.
     $script:Plain = Start-Smtp4dev -TlsMode StartTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -NoWait
     $script:Tls = Start-Smtp4dev -TlsMode ImplicitTls -CertificatePath $Certs.ServerPem -CertificateKeyPath $Certs.ServerKey -NoWait

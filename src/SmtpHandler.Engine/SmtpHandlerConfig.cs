@@ -100,6 +100,16 @@ namespace SmtpHandler
         /// <summary>The proxy every connection to the server goes through (-Proxy), or null for a direct connection.</summary>
         public SmtpProxy? Proxy { get; init; }
 
+        /// <summary>
+        /// DKIM signing for every message sent with this configuration (the relay's signing identity);
+        /// Send-SmtpMessage's own -Dkim* parameters replace these one by one.
+        /// </summary>
+        public string? DkimDomain { get; init; }
+
+        public string? DkimSelector { get; init; }
+
+        public string? DkimPrivateKeyPath { get; init; }
+
         public bool HasCredential => UserName != null;
 
         public bool UsesOAuth => TokenSource != null;
@@ -203,6 +213,9 @@ namespace SmtpHandler
 
             // Every certificate file is read now, so a bad one fails here (InvalidCertificateFile), not at send time.
             TlsTrust.CheckFiles(this);
+
+            // The DKIM key too: a bad one fails when the configuration is made, not at its first send.
+            DkimSigningKey.Load(DkimDomain, DkimSelector, DkimPrivateKeyPath);
 
             ValidateOAuth();
             if (AuthenticationPolicy.BeforeConnecting(this, tokensOnly: forDiagnosis) is { } plaintext)

@@ -52,6 +52,7 @@ namespace SmtpHandler
                 }
             }
 
+            message.Security?.LeaveOutUnreadable(envelope, refused);
             if (envelope.Count == 0 && refused.Count == 0 && requireRecipients)
             {
                 throw new SmtpHandlerException("NoRecipients", SmtpFailureKind.InvalidArgument, "The message has no recipients: give -To, -Cc or -Bcc.", message.Subject) { ParameterName = "To" };
@@ -98,6 +99,7 @@ namespace SmtpHandler
             var date = message.Date ?? DateTimeOffset.Now;
             var invitation = message.CalendarEvent == null ? null : CalendarInvitation.Create(message.CalendarEvent, subject, headerTo, headerCc, requireRecipients, date);
             var priority = message.Priority;
+            var security = message.Security;
             var content = new SmtpMessage
             {
                 TextBody = message.TextBody,
@@ -134,6 +136,8 @@ namespace SmtpHandler
                 var body = BuildBody(content);
                 mime.Body = invitation != null ? invitation.AddTo(body) : body;
                 HeaderEncoding.Apply(mime, headers.Select(h => h.Key));
+                // S/MIME and DKIM last: DKIM signs the headers and body exactly as they will be sent.
+                security?.Apply(mime, envelope);
                 return mime;
             }
 

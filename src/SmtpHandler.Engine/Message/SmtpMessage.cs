@@ -51,5 +51,7 @@ namespace SmtpHandler
 
         /// <summary>A calendar invitation (iMIP) to send beside the body, when given.</summary>
         public SmtpCalendarEvent? CalendarEvent { get; set; }
+        /// <summary>S/MIME and DKIM, read once for a whole send (see <see cref="MessageSecurity.Load(MessageSecurityOptions)"/>); null for none.</summary>
+        public MessageSecurity? Security { get; set; }
     }
 }

@@ -100,21 +100,71 @@ namespace SmtpHandler
         /// <summary>The client certificate with its private key, ready for TLS.</summary>
         public static X509Certificate2 LoadClient(string certificatePath, string? keyPath, SecureString? password)
         {
-            var bytes = Read(ClientParameter, certificatePath);
-            if (!IsPem(bytes) && ContentType(bytes) == X509ContentType.Pkcs12)
+            var names = CertificateParameters.Client;
+            var bytes = Read(names.Certificate, certificatePath);
+            if (IsPkcs12(bytes))
             {
-                if (keyPath != null)
-                {
-                    throw Fail(KeyParameter, keyPath, $"'{certificatePath}' is a PKCS#12 (.pfx/.p12) file that carries its own private key: leave out -{KeyParameter}.");
-                }
-
+                RequireNoKeyFile(names, certificatePath, keyPath);
                 return LoadPfx(certificatePath, bytes, password);
             }
 
+            var (key, chain) = PemKeyAndChain(names, certificatePath, bytes, keyPath, password);
+            return JoinInMemory(certificatePath, key, chain);
+        }
+
+        /// <summary>
+        /// A certificate with its private key as BouncyCastle objects, the leaf first, from a PKCS#12 file or a
+        /// PEM/DER certificate with a PEM key; nothing touches a certificate store (S/MIME signs with them).
+        /// </summary>
+        internal static (AsymmetricKeyParameter Key, List<BcCertificate> Chain) LoadKeyAndChain(CertificateParameters names, string certificatePath, string? keyPath, SecureString? password)
+        {
+            var bytes = Read(names.Certificate, certificatePath);
+            if (!IsPkcs12(bytes))
+            {
+                return PemKeyAndChain(names, certificatePath, bytes, keyPath, password);
+            }
+
+            RequireNoKeyFile(names, certificatePath, keyPath);
+            var store = new Pkcs12StoreBuilder().Build();
+            var chars = password == null ? Array.Empty<char>() : new SecurePasswordFinder(password).GetPassword();
+            try
+            {
+                using var stream = new MemoryStream(bytes, false);
+                store.Load(stream, chars);
+            }
+            catch (Exception ex) when (ex is IOException || ex is ArgumentException || ex is InvalidCipherTextException || ex is Org.BouncyCastle.Security.GeneralSecurityException || ex is Org.BouncyCastle.Crypto.CryptoException || ex is InvalidOperationException)
+            {
+                throw password == null
+                    ? Fail(names.Password, certificatePath, $"'{certificatePath}' is protected by a password: give it with -{names.Password}.")
+                    : Fail(names.Password, certificatePath, $"'{certificatePath}' could not be opened: the password given with -{names.Password} is wrong, or the file is damaged.");
+            }
+            finally
+            {
+                Array.Clear(chars, 0, chars.Length);
+            }
+
+            var alias = store.Aliases.FirstOrDefault(store.IsKeyEntry);
+            if (alias == null)
+            {
+                throw Fail(names.Certificate, certificatePath, $"'{certificatePath}' holds no private key: a certificate to sign with needs one.", names.MissingKeyErrorId);
+            }
+
+            var key = Supported(names, certificatePath, store.GetKey(alias).Key);
+            var chain = (store.GetCertificateChain(alias) ?? Array.Empty<X509CertificateEntry>()).Select(e => e.Certificate).ToList();
+            if (chain.Count == 0 && store.GetCertificate(alias) is { } single)
+            {
+                chain.Add(single.Certificate);
+            }
+
+            return (key, chain);
+        }
+
+        private static (AsymmetricKeyParameter Key, List<BcCertificate> Chain) PemKeyAndChain(CertificateParameters names, string certificatePath, byte[] bytes, string? keyPath, SecureString? password)
+        {
             List<byte[]> certificates;
             if (IsPem(bytes))
             {
-                certificates = PemCertificates(ClientParameter, certificatePath, bytes).ToList();
+                certificates = PemCertificates(names.Certificate, certificatePath, bytes).ToList();
             }
             else if (ContentType(bytes) == X509ContentType.Cert)
             {
@@ -122,7 +172,7 @@ namespace SmtpHandler
             }
             else
             {
-                throw Fail(ClientParameter, certificatePath, $"The file '{certificatePath}' is not a certificate: expected PKCS#12 (.pfx/.p12), or a PEM or DER certificate with -{KeyParameter}.");
+                throw Fail(names.Certificate, certificatePath, $"The file '{certificatePath}' is not a certificate: expected PKCS#12 (.pfx/.p12), or a PEM or DER certificate with -{names.Key}.");
             }
 
             string keySource;
@@ -130,7 +180,7 @@ namespace SmtpHandler
             if (keyPath != null)
             {
                 keySource = keyPath;
-                keyBytes = Read(KeyParameter, keyPath);
+                keyBytes = Read(names.Key, keyPath);
             }
             else if (IsPem(bytes) && PemBlocks(bytes).Any(b => b.Label.EndsWith("PRIVATE KEY", StringComparison.Ordinal)))
             {
@@ -139,21 +189,31 @@ namespace SmtpHandler
             }
             else
             {
-                throw Fail(KeyParameter, certificatePath, $"'{certificatePath}' holds a certificate without its private key: give the key file with -{KeyParameter}, or use a .pfx/.p12 file.");
+                throw Fail(names.Key, certificatePath, $"'{certificatePath}' holds a certificate without its private key: give the key file with -{names.Key}, or use a .pfx/.p12 file.", names.MissingKeyErrorId);
             }
 
-            var key = ReadPrivateKey(keySource, keyBytes, password);
+            var key = ReadPrivateKey(names, keySource, keyBytes, password);
             var parser = new BcCertificateParser();
-            var chain = certificates.Select(der => ParseBc(certificatePath, parser, der)).ToList();
+            var chain = certificates.Select(der => ParseBc(names, certificatePath, parser, der)).ToList();
             var leaf = chain.FirstOrDefault(c => Matches(key, c.GetPublicKey()));
             if (leaf == null)
             {
-                throw Fail(KeyParameter, keySource, $"The private key in '{keySource}' does not belong to the certificate in '{certificatePath}'.");
+                throw Fail(names.Key, keySource, $"The private key in '{keySource}' does not belong to the certificate in '{certificatePath}'.");
             }
 
             chain.Remove(leaf);
             chain.Insert(0, leaf);
-            return JoinInMemory(certificatePath, key, chain);
+            return (key, chain);
+        }
+
+        private static bool IsPkcs12(byte[] bytes) => !IsPem(bytes) && ContentType(bytes) == X509ContentType.Pkcs12;
+
+        private static void RequireNoKeyFile(CertificateParameters names, string certificatePath, string? keyPath)
+        {
+            if (keyPath != null)
+            {
+                throw Fail(names.Key, keyPath, $"'{certificatePath}' is a PKCS#12 (.pfx/.p12) file that carries its own private key: leave out -{names.Key}.");
+            }
         }
 
         private static X509Certificate2 LoadPfx(string path, byte[] bytes, SecureString? password)
@@ -181,17 +241,17 @@ namespace SmtpHandler
             return certificate;
         }
 
-        private static AsymmetricKeyParameter ReadPrivateKey(string path, byte[] bytes, SecureString? password)
+        private static AsymmetricKeyParameter ReadPrivateKey(CertificateParameters names, string path, byte[] bytes, SecureString? password)
         {
             if (!IsPem(bytes))
             {
-                throw Fail(KeyParameter, path, $"'{path}' is not a PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY).");
+                throw Fail(names.Key, path, $"'{path}' is not a PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY).");
             }
 
             var encrypted = PemBlocks(bytes).Any(b => b.Label == "ENCRYPTED PRIVATE KEY" || b.Text.Contains("Proc-Type: 4,ENCRYPTED"));
             if (encrypted && password == null)
             {
-                throw Fail(PasswordParameter, path, $"The private key in '{path}' is encrypted: give its password with -{PasswordParameter}.");
+                throw Fail(names.Password, path, $"The private key in '{path}' is encrypted: give its password with -{names.Password}.");
             }
 
             try
@@ -203,9 +263,9 @@ namespace SmtpHandler
                     switch (item)
                     {
                         case AsymmetricCipherKeyPair pair:
-                            return Supported(path, pair.Private);
+                            return Supported(names, path, pair.Private);
                         case AsymmetricKeyParameter { IsPrivate: true } single:
-                            return Supported(path, single);
+                            return Supported(names, path, single);
                     }
                 }
             }
@@ -216,17 +276,17 @@ namespace SmtpHandler
             catch (Exception ex) when (ex is IOException || ex is InvalidCipherTextException || ex is PemException || ex is ArgumentException || ex is InvalidCastException || ex is Org.BouncyCastle.OpenSsl.PasswordException)
             {
                 throw encrypted
-                    ? Fail(PasswordParameter, path, $"The private key in '{path}' could not be decrypted: the password given with -{PasswordParameter} is wrong, or the key is damaged.")
-                    : Fail(KeyParameter, path, $"The private key in '{path}' could not be read: {ex.GetType().Name}.");
+                    ? Fail(names.Password, path, $"The private key in '{path}' could not be decrypted: the password given with -{names.Password} is wrong, or the key is damaged.")
+                    : Fail(names.Key, path, $"The private key in '{path}' could not be read: {ex.GetType().Name}.");
             }
 
-            throw Fail(KeyParameter, path, $"'{path}' holds no private key.");
+            throw Fail(names.Key, path, $"'{path}' holds no private key.");
         }
 
-        private static AsymmetricKeyParameter Supported(string path, AsymmetricKeyParameter key) =>
+        private static AsymmetricKeyParameter Supported(CertificateParameters names, string path, AsymmetricKeyParameter key) =>
             key is RsaKeyParameters || key is ECPrivateKeyParameters
                 ? key
-                : throw Fail(KeyParameter, path, $"The private key in '{path}' is neither RSA nor EC; only those are supported for client certificates.");
+                : throw Fail(names.Key, path, $"The private key in '{path}' is neither RSA nor EC; only those are supported for {names.Purpose}.");
 
         private static bool Matches(AsymmetricKeyParameter privateKey, AsymmetricKeyParameter publicKey) => (privateKey, publicKey) switch
         {
@@ -341,20 +401,20 @@ namespace SmtpHandler
             }
         }
 
-        private static BcCertificate ParseBc(string path, BcCertificateParser parser, byte[] der)
+        private static BcCertificate ParseBc(CertificateParameters names, string path, BcCertificateParser parser, byte[] der)
         {
             try
             {
-                return parser.ReadCertificate(der) ?? throw Fail(ClientParameter, path, $"The file '{path}' holds a damaged certificate.");
+                return parser.ReadCertificate(der) ?? throw Fail(names.Certificate, path, $"The file '{path}' holds a damaged certificate.");
             }
             catch (Exception ex) when (ex is not SmtpHandlerException)
             {
-                throw Fail(ClientParameter, path, $"The file '{path}' holds a damaged certificate.");
+                throw Fail(names.Certificate, path, $"The file '{path}' holds a damaged certificate.");
             }
         }
 
-        private static SmtpHandlerException Fail(string parameter, string path, string message) =>
-            new(ErrorId, SmtpFailureKind.InvalidConfiguration, $"{parameter}: {message}", path) { ParameterName = parameter };
+        private static SmtpHandlerException Fail(string parameter, string path, string message, string errorId = ErrorId) =>
+            new(errorId, SmtpFailureKind.InvalidConfiguration, $"{parameter}: {message}", path) { ParameterName = parameter };
 
         /// <summary>Hands BouncyCastle the key password only when it asks, straight from the SecureString.</summary>
         private sealed class SecurePasswordFinder : IPasswordFinder

@@ -61,6 +61,12 @@ namespace SmtpHandler.Commands
 
         public string? StatePath { get; set; }
 
+        public string? DkimDomain { get; set; }
+
+        public string? DkimSelector { get; set; }
+
+        public string? DkimPrivateKeyPath { get; set; }
+
         /// <summary>An XOAUTH2 login (New-SmtpHandlerConfig's token source); <see cref="OAuthUserName"/> is its mailbox.</summary>
         public IOAuthTokenSource? TokenSource { get; set; }
 
@@ -138,6 +144,9 @@ namespace SmtpHandler.Commands
                 PickupDirectory = PickupDirectory ?? original.PickupDirectory,
                 StatePath = StatePath ?? original.StatePath,
                 Proxy = ProxyOver(original.Proxy),
+                DkimDomain = DkimDomain ?? original.DkimDomain,
+                DkimSelector = DkimSelector ?? original.DkimSelector,
+                DkimPrivateKeyPath = DkimPrivateKeyPath ?? original.DkimPrivateKeyPath,
             };
         }
 

@@ -69,6 +69,7 @@ namespace SmtpHandler.Commands
             config = BuildConfig(GivenConnection(), Config);
             Log.Step($"Sending through {config}");
             parameters = GivenMessage(files);
+            parameters.Security = GivenSecurity(files);
 
             // Everything given once is checked once, before any pipeline item: sender, headers, files.
             mailer = new SmtpMailer(config, Log);

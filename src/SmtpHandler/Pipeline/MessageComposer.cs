@@ -99,6 +99,7 @@ namespace SmtpHandler.Commands
                 MessageId = messageId,
                 InlineImages = p.InlineImages.ToList(),
                 CalendarEvent = p.CalendarEvent,
+                Security = p.Security,
             };
 
             var target = p.PipelineHeader switch

@@ -46,6 +46,8 @@ namespace SmtpHandler.Commands
 
         /// <summary>-CalendarEvent, converted: an invitation beside the body of every message.</summary>
         public SmtpCalendarEvent? CalendarEvent { get; set; }
+        /// <summary>S/MIME and DKIM for every message of the call (read once); null for none.</summary>
+        public MessageSecurity? Security { get; set; }
 
         /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
         public PlaceholderTemplate Template(string text)
