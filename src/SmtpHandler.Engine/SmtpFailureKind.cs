@@ -14,5 +14,8 @@ namespace SmtpHandler
         ProtocolError,
         ServerRejected,
         ResourceUnavailable,
+
+        /// <summary>A sending quota (the server's, or RecipientsPerDay) is used up: a rerun can go on later.</summary>
+        QuotaExceeded,
     }
 }

@@ -19,8 +19,10 @@ namespace SmtpHandler
             IReadOnlyList<string>? pickupFiles = null,
             string? errorId = null,
             string? error = null,
-            SmtpFailureKind? failureKind = null)
+            SmtpFailureKind? failureKind = null,
+            DateTime? retryAfterUtc = null)
         {
+            RetryAfter = retryAfterUtc;
             MessageId = messageId;
             Subject = subject;
             EnvelopeSender = envelopeSender;
@@ -98,6 +100,12 @@ namespace SmtpHandler
 
         /// <summary>When the message could not be sent at all: the kind of failure (connection, TLS, login...).</summary>
         public SmtpFailureKind? FailureKind { get; }
+
+        /// <summary>
+        /// When a quota stopped the send (ErrorId QuotaExceeded): the time (UTC) after which a rerun, with the same
+        /// -StatePath, can go on. Null otherwise.
+        /// </summary>
+        public DateTime? RetryAfter { get; }
 
         public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup || Status == SmtpSendStatus.AlreadySent;
 
