@@ -66,6 +66,12 @@ namespace SmtpHandler.Commands
 
         public string? OAuthUserName { get; set; }
 
+        public double? MaxMessagesPerMinute { get; set; }
+
+        public int? RecipientsPerDay { get; set; }
+
+        public int? MaxConnections { get; set; }
+
         /// <summary>
         /// The configuration: every given value over <paramref name="baseConfig"/>, or over the defaults with the
         /// server <paramref name="psEmailServer"/> when that is set (as Send-MailMessage does), else localhost.
@@ -108,6 +114,9 @@ namespace SmtpHandler.Commands
                 RetryDelay = RetryDelay ?? original.RetryDelay,
                 PickupDirectory = PickupDirectory ?? original.PickupDirectory,
                 StatePath = StatePath ?? original.StatePath,
+                MaxMessagesPerMinute = MaxMessagesPerMinute ?? original.MaxMessagesPerMinute,
+                RecipientsPerDay = RecipientsPerDay ?? original.RecipientsPerDay,
+                MaxConnections = MaxConnections ?? original.MaxConnections,
             };
         }
 

@@ -90,7 +90,7 @@ namespace SmtpHandler.Commands
             AddOAuth(given, files);
             given.PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory);
             given.StatePath = StatePath == null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
-            WriteObject(BuildConfig(given));
+            WriteObject(BuildConfig(WithService(given), ServiceBase()));
         }
     }
 }

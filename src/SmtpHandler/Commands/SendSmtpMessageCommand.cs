@@ -60,7 +60,7 @@ namespace SmtpHandler.Commands
             }
 
             files = new ProviderFiles(this);
-            config = BuildConfig(GivenConnection(), Config);
+            config = BuildConfig(WithLimits(GivenConnection()), Config);
             Log.Step($"Sending through {config}");
             parameters = GivenMessage(files);
 

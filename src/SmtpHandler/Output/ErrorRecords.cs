@@ -73,6 +73,7 @@ namespace SmtpHandler.Commands
             SmtpFailureKind.ProtocolError => ErrorCategory.ProtocolError,
             SmtpFailureKind.ServerRejected => ErrorCategory.InvalidResult,
             SmtpFailureKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            SmtpFailureKind.QuotaExceeded => ErrorCategory.QuotaExceeded,
             _ => ErrorCategory.NotSpecified,
         };
     }
