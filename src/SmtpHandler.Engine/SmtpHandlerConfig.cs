@@ -208,9 +208,9 @@ namespace SmtpHandler
                 throw Invalid(nameof(MaxMessagesPerMinute), MaxMessagesPerMinute, "MaxMessagesPerMinute must be 0 (no pacing) up to 60000.");
             }
 
-            if (MaxConnections < 0 || MaxConnections > MaxConnectionCount)
+            if (MaxConnections < 0)
             {
-                throw Invalid(nameof(MaxConnections), MaxConnections, $"MaxConnections must be 0 (no cap) up to {MaxConnectionCount}.");
+                throw Invalid(nameof(MaxConnections), MaxConnections, "MaxConnections must be 0 (no cap) or more.");
             }
 
             if (RecipientsPerDay < 0)

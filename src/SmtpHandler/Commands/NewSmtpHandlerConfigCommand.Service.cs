@@ -37,7 +37,7 @@ namespace SmtpHandler.Commands
 
         /// <summary>The most connections the server allows at once: ConnectionCount is capped at it; 0 for no cap.</summary>
         [Parameter]
-        [ValidateRange(0, SmtpHandlerConfig.MaxConnectionCount)]
+        [ValidateRange(0, int.MaxValue)]
         public int MaxConnections { get; set; }
 
         /// <summary>The service's configuration to lay the given values over; null without -Service (the defaults).</summary>
