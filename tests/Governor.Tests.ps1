@@ -137,7 +137,7 @@ Describe 'Retry waits and refused connections (issue 19, point 4)' {
 
     It 'does not retry a first connection nothing listens for: no retry wait, ConnectionFailed at once' {
         $port = [SmtpHandler.Testing.SmtpTestServer]::FreePort()
-        $run = Invoke-Captured "Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $port -From ops@example.test -To ann@example.test -Subject R -Body x -Verbose -ErrorAction SilentlyContinue"
+        $run = Invoke-Captured "Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $port -From ops@example.test -To ann@example.test -Subject R -Body x -Verbose"
 
         $run.Output[0].ErrorId | Should -Be 'ConnectionFailed'
         $run.Errors.Count | Should -Be 1

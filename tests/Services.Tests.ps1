@@ -56,7 +56,7 @@ Describe 'New-SmtpHandlerConfig -Service' {
         $text | Should -Match 'RecipientsPerDay\s+: none \(given\)'
     }
 
-    It 'takes the same overrides from -FromHashtable, and implicit TLS with -UseTls' {
+    It 'takes the same overrides from -FromHashtable; port 465 then means implicit TLS' {
         $config = New-SmtpHandlerConfig -FromHashtable @{ Service = 'Gmail'; Port = 465; RecipientsPerMessage = 50 }
 
         $config.SmtpServer | Should -Be 'smtp.gmail.com'
