@@ -34,7 +34,8 @@ namespace SmtpHandler
             // "450 4.7.0 / 451 4.7.x ... try again later, slow down", Exchange's "4.7.500 Server busy", Gmail's
             // "421 4.7.28 ... unusual rate", Google's relay "450 4.2.1 Peak SMTP relay limit exceeded".
             if (ReplyCodes.IsTransient(code) &&
-                (Has(text, "4.7.") || Has(text, "slow down") || Has(text, "rate") || Has(text, "throttl") || Has(text, "busy") || Has(text, "limit exceeded")))
+                (Has(text, "4.7.") || Has(text, "slow down") || Has(text, "too fast") || Has(text, "rate limit") || Has(text, "unusual rate") ||
+                 Has(text, "throttl") || Has(text, "busy") || Has(text, "limit exceeded")))
             {
                 return ServerLimit.Throttled;
             }

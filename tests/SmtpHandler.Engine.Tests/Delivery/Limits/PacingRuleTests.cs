@@ -105,6 +105,8 @@ namespace SmtpHandler.Tests
         [InlineData(450, "4.2.1 Peak SMTP relay limit exceeded for customer", "Throttled")]
         [InlineData(451, "4.3.0 Slow down, please", "Throttled")]
         [InlineData(451, "4.3.0 Error: queue file write error", "None")]
+        [InlineData(451, "4.3.0 Please try again at a separate time", "None")]
+        [InlineData(421, "4.7.28 Our system has detected an unusual rate of unsolicited mail", "Throttled")]
         [InlineData(550, "5.1.1 <x@example.test>: Recipient address rejected: User unknown", "None")]
         [InlineData(452, "4.5.3 Error: too many recipients", "None")]
         public void Tells_a_limit_reply_from_any_other(int code, string text, string expected)
