@@ -193,6 +193,31 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Cancelling_ends_a_pacing_wait_at_once()
+        {
+            await using var server = new SmtpTestServer();
+            var mailer = new SmtpMailer(ConfigFor(server.Port, perMinute: 1));
+            var messages = Messages(2).Select(m => mailer.Prepare(m)).ToList();
+            using var stop = new System.Threading.CancellationTokenSource();
+            var clock = Stopwatch.StartNew();
+
+            // The second message waits a minute for its turn; Ctrl+C (the token) ends the wait.
+            mailer.Waiting = _ => stop.CancelAfter(TimeSpan.FromMilliseconds(200));
+            var sent = new List<SmtpSendResult>();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+            {
+                foreach (var result in mailer.Send(messages, stop.Token))
+                {
+                    sent.Add(result);
+                }
+            });
+
+            Assert.Single(sent);
+            Assert.Single(server.Delivered);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}: the minute's wait was not cut short");
+        }
+
+        [Fact]
         public void Does_not_retry_a_first_connection_that_nothing_listens_for()
         {
             var port = SmtpTestServer.FreePort();
