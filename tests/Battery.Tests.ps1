@@ -373,6 +373,7 @@ Describe 'Bad input is refused with a stable ErrorId before any connection' {
             'System.String'                                   = @(5, $true, @('a', 'b'), @{ a = 1 }, 2.5, '')
             'System.String[]'                                 = @(5, @{ a = 1 }, @(1, 'a'), @(), @(''))
             'SmtpHandler.SmtpTlsVersion'                      = @('Bogus', 7, $true, @('Tls12', 'Tls13'))
+            'SmtpHandler.SmtpService'                         = @('Bogus', 7, $true, @('Gmail', 'ExchangeOnline'))
             'System.Uri'                                      = @(@{ a = 1 }, $true, @(1, 2))
             'System.Management.Automation.ScriptBlock'        = @(5, $true, @{ a = 1 })
             'System.Security.SecureString'                    = @('plain text', 5)

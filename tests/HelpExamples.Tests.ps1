@@ -20,6 +20,8 @@ that does not work. The convention an example follows:
   such examples are skipped when they use TLS), just as smtp.office365.com is trusted through the OS.
   An example with -TrustedCertificatePath runs with the ordinary trust store, so only the file it names
   can make the server trusted.
+- New-SmtpHandlerConfig -Service (a service's endpoint, STARTTLS on 587) without -SmtpServer is taken as
+  the plain smtp4dev on its port, for STARTTLS: "-SmtpServer 127.0.0.1 -Port <its port>" is added.
 - A configuration read with New-SmtpHandlerConfig -Path, -LiteralPath or -FromHashtable is not rewritten:
   an example may show one, but must not send with it.
 - Get-Credential (any parameters) and Get-Secret (SecretManagement) return a test PSCredential; no prompt.
@@ -116,6 +118,12 @@ BeforeAll {
             }
 
             $server = if ($bound.ContainsKey('SmtpServer')) { $bound['SmtpServer'].Value } else { $null }
+            if (-not $server -and $name -eq 'New-SmtpHandlerConfig' -and $bound.ContainsKey('Service')) {
+                # The service's host and port 587 with STARTTLS, moved to the test server.
+                $usesTls = $true
+                $edits.Add(@{ Start = $command.Extent.EndOffset; End = $command.Extent.EndOffset; Text = " -SmtpServer 127.0.0.1 -Port $($Plain.SmtpPort)" })
+                continue
+            }
             if (-not $server) {
                 $first = $command.Parent -is [System.Management.Automation.Language.PipelineAst] -and $command.Parent.PipelineElements[0] -eq $command
                 $elsewhere = 'Config', 'PickupDirectory', 'Path', 'LiteralPath', 'FromHashtable' | Where-Object { $bound.ContainsKey($_) }

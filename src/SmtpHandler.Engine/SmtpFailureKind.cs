@@ -17,5 +17,7 @@ namespace SmtpHandler
 
         /// <summary>The proxy (-Proxy) could not be reached, refused the login or the tunnel, or did not answer in time.</summary>
         ProxyFailed,
+        /// <summary>A sending quota (the server's, or RecipientsPerDay) is used up: a rerun can go on later.</summary>
+        QuotaExceeded,
     }
 }

@@ -110,6 +110,18 @@ namespace SmtpHandler
 
         public string? DkimPrivateKeyPath { get; init; }
 
+        /// <summary>The service whose documented endpoint and limits this configuration started from (see <see cref="ServiceProfile"/>).</summary>
+        public SmtpService Service { get; init; }
+
+        /// <summary>At most this many transactions a minute, evenly spaced across every connection of a send; 0 means no pacing of our own.</summary>
+        public double MaxMessagesPerMinute { get; init; }
+
+        /// <summary>The most connections the server allows at once: ConnectionCount is capped at it; 0 means no cap.</summary>
+        public int MaxConnections { get; init; }
+
+        /// <summary>Recipients a rolling 24 hours allows (counted from the state file when there is one); 0 means no budget.</summary>
+        public int RecipientsPerDay { get; init; }
+
         public bool HasCredential => UserName != null;
 
         public bool UsesOAuth => TokenSource != null;
@@ -128,6 +140,39 @@ namespace SmtpHandler
             }
 
             return useStartTls ? SmtpTlsMode.StartTls : SmtpTlsMode.None;
+        }
+
+        /// <summary>
+        /// A configuration that starts from <paramref name="service"/>'s documented endpoint (host, port 587, STARTTLS) and
+        /// limits; the defaults for <see cref="SmtpService.None"/>.
+        /// </summary>
+        public static SmtpHandlerConfig ForService(SmtpService service) => ServiceProfile.For(service) is { } profile
+            ? new SmtpHandlerConfig
+            {
+                Service = service,
+                SmtpServer = profile.Host,
+                Port = profile.Port,
+                TlsMode = profile.TlsMode,
+                MaxMessagesPerMinute = profile.MaxMessagesPerMinute,
+                RecipientsPerMessage = profile.RecipientsPerMessage,
+                MaxConnections = profile.MaxConnections,
+                RecipientsPerDay = profile.RecipientsPerDay,
+            }
+            : new SmtpHandlerConfig();
+
+        /// <summary>A limit's value and where it came from, e.g. "30 (ExchangeOnline default)", "20 (given)", "none".</summary>
+        public string DescribeLimit(string name)
+        {
+            var value = name switch
+            {
+                nameof(MaxMessagesPerMinute) => MaxMessagesPerMinute,
+                nameof(RecipientsPerMessage) => RecipientsPerMessage,
+                nameof(MaxConnections) => MaxConnections,
+                nameof(RecipientsPerDay) => RecipientsPerDay,
+                _ => throw new ArgumentException($"'{name}' is not a sending limit.", nameof(name)),
+            };
+            var source = ServiceProfile.SourceOf(Service, name, value);
+            return value > 0 ? $"{value.ToString(System.Globalization.CultureInfo.CurrentCulture)} ({source})" : source;
         }
 
         /// <summary>Checks every value; throws <see cref="SmtpHandlerException"/> naming the parameter at fault.</summary>
@@ -169,6 +214,21 @@ namespace SmtpHandler
             if (ConnectionCount < 1 || ConnectionCount > MaxConnectionCount)
             {
                 throw Invalid(nameof(ConnectionCount), ConnectionCount, $"ConnectionCount must be between 1 and {MaxConnectionCount}.");
+            }
+
+            if (double.IsNaN(MaxMessagesPerMinute) || MaxMessagesPerMinute < 0 || MaxMessagesPerMinute > 60_000)
+            {
+                throw Invalid(nameof(MaxMessagesPerMinute), MaxMessagesPerMinute, "MaxMessagesPerMinute must be 0 (no pacing) up to 60000.");
+            }
+
+            if (MaxConnections < 0)
+            {
+                throw Invalid(nameof(MaxConnections), MaxConnections, "MaxConnections must be 0 (no cap) or more.");
+            }
+
+            if (RecipientsPerDay < 0)
+            {
+                throw Invalid(nameof(RecipientsPerDay), RecipientsPerDay, "RecipientsPerDay must be 0 (no budget) or more.");
             }
 
             if (RetryCount < 0 || RetryCount > 100)

@@ -42,6 +42,21 @@ namespace SmtpHandler.Testing
 
         public void Run()
         {
+            try
+            {
+                Converse();
+            }
+            finally
+            {
+                if (admitted)
+                {
+                    server.Leave();
+                }
+            }
+        }
+
+        private void Converse()
+        {
             if (Options.ImplicitTls)
             {
                 if (!BeforeHandshake())
@@ -51,6 +66,11 @@ namespace SmtpHandler.Testing
 
                 Secure();
                 reader = new LineReader(stream, Options.MaxLineLength);
+            }
+
+            if (!AdmitAtGreeting())
+            {
+                return;
             }
 
             if (!Respond(Ask("CONNECT", string.Empty), Options.Greeting ?? $"220 {Options.ServerName} ESMTP ready"))
@@ -124,6 +144,11 @@ namespace SmtpHandler.Testing
                 {
                     var address = Address(argument);
                     var action = Ask(verb, address);
+                    if (LimitAtMail() is string refusal)
+                    {
+                        return Respond(null, refusal);
+                    }
+
                     if (from != null)
                     {
                         return Respond(action, "503 5.5.1 Error: nested MAIL command");
@@ -167,6 +192,10 @@ namespace SmtpHandler.Testing
             else if (action?.ReplyText != null)
             {
                 reply = action.ReplyText;
+            }
+            else if (QuotaAtRecipient() is string refusal)
+            {
+                reply = refusal;
             }
             else if (Options.RejectRecipients?.IsMatch(address) == true)
             {

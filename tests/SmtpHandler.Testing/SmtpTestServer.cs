@@ -29,7 +29,13 @@ namespace SmtpHandler.Testing
         private readonly ConcurrentDictionary<string, int> seen = new(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentBag<TcpClient> clients = new();
         private readonly ConcurrentBag<Thread> threads = new();
+        private readonly object admission = new();
         private int connections;
+        private int openConnections;
+        private int peakConnections;
+        private int admittedSessions;
+        private int peakSessions;
+        private int quotaUsed;
         private volatile bool stopping;
 
         /// <summary>A plain server whose replies <paramref name="script"/> may replace (see <see cref="SmtpTestServerOptions.Script"/>).</summary>
@@ -68,6 +74,56 @@ namespace SmtpHandler.Testing
         public IReadOnlyList<LoginAttempt> Logins => logins.ToArray();
 
         internal bool Stopping => stopping;
+
+        /// <summary>The most sessions served at once (refused ones not counted): what a MaxConcurrentSessions limit held to.</summary>
+        public int PeakSessions => Volatile.Read(ref peakSessions);
+
+        /// <summary>The most TCP connections open at once, refused ones included.</summary>
+        public int PeakConnections => Volatile.Read(ref peakConnections);
+
+        /// <summary>Sessions refused as past MaxConcurrentSessions.</summary>
+        public int RefusedSessions => Sessions.Count(s => s.RefusedAsTooMany);
+
+        /// <summary>Recipients counted against RecipientQuota.</summary>
+        public int QuotaUsed => Volatile.Read(ref quotaUsed);
+
+        /// <summary>Admits a session under MaxConcurrentSessions; false when it would be one too many.</summary>
+        internal bool TryAdmit()
+        {
+            lock (admission)
+            {
+                if (Options.MaxConcurrentSessions > 0 && admittedSessions >= Options.MaxConcurrentSessions)
+                {
+                    return false;
+                }
+
+                admittedSessions++;
+                peakSessions = Math.Max(peakSessions, admittedSessions);
+                return true;
+            }
+        }
+
+        internal void Leave()
+        {
+            lock (admission)
+            {
+                admittedSessions--;
+            }
+        }
+
+        /// <summary>Takes one recipient of RecipientQuota; false when it is used up.</summary>
+        internal bool TryTakeQuota()
+        {
+            if (Interlocked.Increment(ref quotaUsed) <= Options.RecipientQuota)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref quotaUsed);
+            return false;
+        }
+
+        internal bool QuotaUsedUp => Options.RecipientQuota > 0 && Volatile.Read(ref quotaUsed) >= Options.RecipientQuota;
 
         /// <summary>The exact XOAUTH2 initial response (before base64) a client must send for <paramref name="user"/> and <paramref name="token"/>.</summary>
         public static string XOAuth2Response(string user, string token) => "user=" + user + "\u0001auth=Bearer " + token + "\u0001\u0001";
@@ -158,6 +214,12 @@ namespace SmtpHandler.Testing
 
         private void Serve(TcpClient client, SmtpTestSession session)
         {
+            var open = Interlocked.Increment(ref openConnections);
+            lock (admission)
+            {
+                peakConnections = Math.Max(peakConnections, open);
+            }
+
             try
             {
                 using (client)
@@ -168,6 +230,10 @@ namespace SmtpHandler.Testing
             catch (Exception ex) when (ex is IOException || ex is SocketException || ex is ObjectDisposedException || ex is AuthenticationException || ex is InvalidDataException)
             {
                 // The client went away, the handshake failed (recorded in the session), or the test is over.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref openConnections);
             }
         }
     }

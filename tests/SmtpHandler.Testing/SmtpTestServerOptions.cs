@@ -73,6 +73,28 @@ namespace SmtpHandler.Testing
         /// <summary>When above 0, recipients beyond it in one transaction get "452 4.5.3 Error: too many recipients".</summary>
         public int RecipientLimit { get; set; }
 
+        /// <summary>
+        /// When above 0, at most this many sessions are served at once (the peak is recorded in
+        /// <see cref="SmtpTestServer.PeakSessions"/>); another is refused with <see cref="ConcurrencyReply"/>, at its
+        /// greeting (then closed), or at its MAIL with <see cref="RefuseConcurrencyAtMail"/> (as Exchange Online does).
+        /// </summary>
+        public int MaxConcurrentSessions { get; set; }
+
+        /// <summary>The refusal of a session past <see cref="MaxConcurrentSessions"/>.</summary>
+        public string ConcurrencyReply { get; set; } = "421 4.7.0 smtp.test Error: too many connections, try again later";
+
+        /// <summary>Refuse a session past <see cref="MaxConcurrentSessions"/> at MAIL (the connection stays open) instead of at the greeting.</summary>
+        public bool RefuseConcurrencyAtMail { get; set; }
+
+        /// <summary>
+        /// When above 0, the server accepts this many recipients in all (over every session) and then answers MAIL and
+        /// RCPT with <see cref="QuotaReply"/>; each such refusal is counted in <see cref="SmtpTestSession.QuotaRefusals"/>.
+        /// </summary>
+        public int RecipientQuota { get; set; }
+
+        /// <summary>The reply once <see cref="RecipientQuota"/> is used up; Exchange Online's by default.</summary>
+        public string QuotaReply { get; set; } = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Message submission quota exceeded[EndDiagnosticData]";
+
         /// <summary>Recipients whose address matches are refused with "550 5.1.1 ... User unknown".</summary>
         public Regex? RejectRecipients { get; set; }
 

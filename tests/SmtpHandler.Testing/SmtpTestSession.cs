@@ -35,6 +35,12 @@ namespace SmtpHandler.Testing
         /// <summary>Who logged in last on this connection (reset by STARTTLS).</summary>
         public string? AuthenticatedUser { get; internal set; }
 
+        /// <summary>Commands refused because the server's RecipientQuota was used up.</summary>
+        public int QuotaRefusals { get; internal set; }
+
+        /// <summary>Whether the session was refused as one past MaxConcurrentSessions.</summary>
+        public bool RefusedAsTooMany { get; internal set; }
+
         internal void Add(string line) => commands.Enqueue(line);
     }
 }

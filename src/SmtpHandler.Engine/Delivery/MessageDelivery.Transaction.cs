@@ -29,7 +29,11 @@ namespace SmtpHandler
             catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.SenderNotAccepted && (int)ex.StatusCode != ReplyCodes.ServiceClosing)
             {
                 var code = (int)ex.StatusCode;
-                if (ReplyCodes.IsTransient(code))
+                if (OnSenderRefusedForLimit(batch, code, ex.Message))
+                {
+                    // A quota, or one connection too many: handled as the server's limits say.
+                }
+                else if (ReplyCodes.IsTransient(code))
                 {
                     RetryLater(batch, code, ex.Message);
                 }
@@ -73,6 +77,12 @@ namespace SmtpHandler
                 if (session.Watchdog.Fired)
                 {
                     ex = new TimeoutException($"the server stopped answering: nothing for {config.Timeout.TotalSeconds:0.#} s", ex);
+                }
+
+                if (ex is SmtpCommandException closing && client.Replies.Count == 0 && ServerLimitReply.Classify(closing) == ServerLimit.TooManyConnections &&
+                    TryRetire(new RecipientBatch(batch), Describe(ex)))
+                {
+                    return null;
                 }
 
                 log.Step($"The connection was lost ({Describe(ex)}).");
@@ -132,6 +142,13 @@ namespace SmtpHandler
                 session.Drop();
             }
 
+            if (quotaMet != null)
+            {
+                // One refused command on this connection, and no more: every recipient not yet settled meets the quota.
+                GiveUp(quotaMet);
+                return quotaMet;
+            }
+
             return null;
         }
 
@@ -164,6 +181,9 @@ namespace SmtpHandler
                         break;
                     case ReplyClass.Transient:
                         (transient ??= new List<RecipientReply>()).Add(reply);
+                        break;
+                    case ReplyClass.Permanent when ServerLimitReply.Classify(reply.Code, reply.Text) == ServerLimit.QuotaExceeded:
+                        MeetServerQuota(new[] { reply.Mailbox }, reply.Code, reply.Text);
                         break;
                     default:
                         Settle(new SmtpRecipientResult(reply.Mailbox.Address, SmtpRecipientStatus.Rejected, reply.Code, reply.Text));
@@ -227,6 +247,12 @@ namespace SmtpHandler
         /// <summary>Recipients the server accepted at RCPT whose data then failed with <paramref name="code"/>.</summary>
         private void SettleDataFailure(List<MailboxAddress> accepted, int code, string reply)
         {
+            if (ServerLimitReply.Classify(code, reply) == ServerLimit.QuotaExceeded)
+            {
+                MeetServerQuota(accepted, code, reply);
+                return;
+            }
+
             if (ReplyCodes.IsTransient(code))
             {
                 RetryLater(accepted, code, reply);
@@ -260,6 +286,7 @@ namespace SmtpHandler
         /// </summary>
         private void RetryLater(List<(MailboxAddress Mailbox, int? Code, string Reply)> failures)
         {
+            SlowDownIfThrottled(failures);
             var again = new List<MailboxAddress>();
             var attempt = 0;
             foreach (var (mailbox, code, reply) in failures.Where(f => !outcome.ContainsKey(f.Mailbox.Address)))

@@ -23,17 +23,30 @@ namespace SmtpHandler
         private readonly Dictionary<string, int> retries = new(StringComparer.OrdinalIgnoreCase);
         private readonly LinkedList<RecipientBatch> pending = new();
         private readonly HashSet<int> connectionsUsed = new();
+        private readonly SendGovernor? governor;
+        private readonly Func<bool>? mayRetire;
         private int transactions;
 
         // Why this message alone could not be sent (its attachment became unreadable); the others go on.
         private SmtpHandlerException? failure;
 
-        public MessageDelivery(SmtpHandlerConfig config, ISmtpLog log, PreparedMessage message, SmtpSession session)
+        /// <param name="config">The send's configuration.</param>
+        /// <param name="log">Where the delivery narrates.</param>
+        /// <param name="message">The message to deliver.</param>
+        /// <param name="session">The connection it goes over.</param>
+        /// <param name="governor">The send's shared limits (pace, day budget, quota); none when null.</param>
+        /// <param name="mayRetire">
+        /// Asked when the server refuses this connection as one too many before the message began: true when another
+        /// connection takes the message over (this one then closes, see <see cref="Retired"/>).
+        /// </param>
+        public MessageDelivery(SmtpHandlerConfig config, ISmtpLog log, PreparedMessage message, SmtpSession session, SendGovernor? governor = null, Func<bool>? mayRetire = null)
         {
             this.config = config;
             this.log = log;
             this.message = message;
             this.session = session;
+            this.governor = governor;
+            this.mayRetire = mayRetire;
             foreach (var batch in Batching.Split(message.RecipientMailboxes, BatchSize()))
             {
                 pending.AddLast(new RecipientBatch(batch));
@@ -68,7 +81,15 @@ namespace SmtpHandler
                     continue;
                 }
 
-                WaitUntil(batch.NotBeforeUtc, cancellationToken);
+                if (governor?.Quota is { } quota)
+                {
+                    // A quota met on any connection stops every message: nothing more is offered to the server.
+                    pending.AddFirst(batch);
+                    GiveUp(quota);
+                    return quota;
+                }
+
+                WaitUntil(batch, cancellationToken);
                 if (MessageBuilder.FindUnreadableFile(message.Source) is SmtpHandlerException unreadable)
                 {
                     // Prepare read every file, but they are read again only now: one gone or locked since then
@@ -78,13 +99,25 @@ namespace SmtpHandler
                     return null;
                 }
 
+                if (!TakeBudget(batch, out var budgetUsedUp))
+                {
+                    return budgetUsedUp;
+                }
+
+                governor?.AwaitTurn(cancellationToken);
                 RecordingSmtpClient client;
                 try
                 {
                     client = session.Ensure(cancellationToken);
                 }
-                catch (SmtpHandlerException ex) when (ex.Transient && RetryPolicy.MayRetry(connectFailures, config.RetryCount))
+                catch (SmtpHandlerException ex) when (ServerLimitReply.Classify(ex) == ServerLimit.TooManyConnections && TryRetire(batch, ex.Message))
                 {
+                    governor?.Refund(batch.Recipients.Count);
+                    return null;
+                }
+                catch (SmtpHandlerException ex) when (ex.Transient && RetryPolicy.MayRetryConnect(ex, session.ConnectionNumber) && RetryPolicy.MayRetry(connectFailures, config.RetryCount))
+                {
+                    governor?.Refund(batch.Recipients.Count);
                     connectFailures++;
                     var delay = RetryPolicy.BackoffDelay(config.RetryDelay, connectFailures);
                     log.Step($"{ex.Message} Retrying in {delay.TotalSeconds:0.###} s ({connectFailures} of {config.RetryCount}).");
@@ -93,6 +126,7 @@ namespace SmtpHandler
                 }
                 catch (SmtpHandlerException ex)
                 {
+                    governor?.Refund(batch.Recipients.Count);
                     pending.AddFirst(batch);
                     GiveUp(ex);
                     return ex;
@@ -117,23 +151,36 @@ namespace SmtpHandler
                 }
 
                 journal?.Settled(batch.Recipients, outcome);
+                RefundUnaccepted(batch.Recipients);
+                if (Retired)
+                {
+                    return null;
+                }
+
                 if (fatal != null)
                 {
                     return fatal;
+                }
+
+                if (budgetUsedUp != null)
+                {
+                    GiveUp(budgetUsedUp);
+                    return budgetUsedUp;
                 }
             }
 
             return null;
         }
 
-        /// <summary>Every recipient not yet settled ends as not attempted, with why.</summary>
+        /// <summary>Every recipient not yet settled ends as not attempted, with why (and for a quota, the ErrorId QuotaExceeded).</summary>
         public void GiveUp(SmtpHandlerException why)
         {
+            var errorId = why.Kind == SmtpFailureKind.QuotaExceeded ? why.ErrorId : null;
             foreach (var mailbox in pending.SelectMany(b => b.Recipients))
             {
                 if (!outcome.ContainsKey(mailbox.Address))
                 {
-                    Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.NotAttempted, reason: why.Message));
+                    Settle(new SmtpRecipientResult(mailbox.Address, SmtpRecipientStatus.NotAttempted, reason: why.Message, errorId: errorId));
                 }
             }
 
@@ -160,7 +207,8 @@ namespace SmtpHandler
                 $"{config.SmtpServer}:{config.Port}",
                 errorId: failedWhole ? fatal!.ErrorId : null,
                 error: failedWhole ? error : null,
-                failureKind: failedWhole ? fatal!.Kind : null) { Warnings = warnings.ToArray() };
+                failureKind: failedWhole ? fatal!.Kind : null,
+                retryAfterUtc: failedWhole && fatal!.Kind == SmtpFailureKind.QuotaExceeded ? governor?.QuotaUntilUtc : null) { Warnings = warnings.ToArray() };
         }
 
         /// <summary>This message can't be sent: its recipients not yet settled end as not attempted, with why.</summary>
@@ -212,11 +260,15 @@ namespace SmtpHandler
 
         private static bool NeedsSmtpUtf8(MailboxAddress mailbox) => mailbox.LocalPart.Any(c => c > 127);
 
-        private static void WaitUntil(DateTime notBeforeUtc, CancellationToken cancellationToken)
+        /// <summary>Waits until a batch's retry is due, telling of the wait first (progress and verbose say when a retry waits).</summary>
+        private void WaitUntil(RecipientBatch batch, CancellationToken cancellationToken)
         {
-            var delay = notBeforeUtc - DateTime.UtcNow;
+            var delay = batch.NotBeforeUtc - DateTime.UtcNow;
             if (delay > TimeSpan.Zero)
             {
+                var text = $"{(batch.Attempt > 0 ? $"Retry {batch.Attempt} of {config.RetryCount}" : "Reconnecting")} for {batch.Recipients.Count} recipient(s): next try in {delay.TotalSeconds:0.0} s";
+                log.Step(text);
+                governor?.Tell(new SmtpSendWait(SmtpSendWaitReason.Retry, delay, text));
                 cancellationToken.WaitHandle.WaitOne(delay);
                 cancellationToken.ThrowIfCancellationRequested();
             }

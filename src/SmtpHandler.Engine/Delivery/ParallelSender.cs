@@ -18,11 +18,14 @@ namespace SmtpHandler
     internal static class ParallelSender
     {
         /// <summary>Results in the order of <paramref name="messages"/>, each as soon as it and those before it are known.</summary>
-        public static IEnumerable<SmtpSendResult> Send(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, IReadOnlyList<PreparedMessage> messages, int connections, CancellationToken cancellationToken)
+        public static IEnumerable<SmtpSendResult> Send(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, IReadOnlyList<PreparedMessage> messages, int connections, SendGovernor governor, CancellationToken cancellationToken)
         {
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var callerThread = new CallerThreadQueue();
             var shared = new SharedWork(messages, callerThread, connections);
+
+            // Waits are told on the caller's thread, where progress may be written; the pace is shared by every connection.
+            governor.ReportThrough(tell => wait => callerThread.Post(() => tell(wait)));
             var culture = CultureInfo.CurrentCulture;
             var uiCulture = CultureInfo.CurrentUICulture;
             log.Step($"Sending {messages.Count} messages over {connections} connections at once");
@@ -39,7 +42,7 @@ namespace SmtpHandler
                         CultureInfo.CurrentUICulture = uiCulture;
                         try
                         {
-                            SendShare(workerConfig, workerLog, secrets, shared, stopping.Token);
+                            SendShare(workerConfig, workerLog, secrets, shared, governor, stopping.Token);
                         }
                         catch (Exception ex)
                         {
@@ -102,18 +105,24 @@ namespace SmtpHandler
         }
 
         /// <summary>One session's part of a send, on its own thread and connection.</summary>
-        private static void SendShare(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, SharedWork shared, CancellationToken cancellationToken)
+        private static void SendShare(SmtpHandlerConfig config, ISmtpLog log, SentSecrets secrets, SharedWork shared, SendGovernor governor, CancellationToken cancellationToken)
         {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
             session.Logger.Secrets = secrets;
             while (shared.TryTake(out var index))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var delivery = new MessageDelivery(config, log, shared.Messages[index], session);
+                var delivery = new MessageDelivery(config, log, shared.Messages[index], session, governor, () => shared.Retire(index));
                 var fatal = shared.Fatal;
                 if (fatal == null)
                 {
                     fatal = delivery.Run(cancellationToken);
+                    if (delivery.Retired)
+                    {
+                        // The server allows fewer connections: the message went back for another session, and this one ends.
+                        return;
+                    }
+
                     if (fatal != null)
                     {
                         shared.Fail(fatal);

@@ -1,4 +1,5 @@
 using System;
+using System.Net.Sockets;
 
 namespace SmtpHandler
 {
@@ -19,6 +20,30 @@ namespace SmtpHandler
             var ceiling = Math.Max(retryDelay.TotalMilliseconds, 60_000);
             var grown = retryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
             return TimeSpan.FromMilliseconds(Math.Min(grown, ceiling));
+        }
+
+        /// <summary>
+        /// Whether a failed connect is worth another try. Not when nothing listens there (the connection was refused)
+        /// or the name does not exist, and no connection of this session has worked yet (<paramref name="connectionsMade"/>
+        /// is 0): retrying rarely helps then, an interactive user waits, and a script's fallback loop over several
+        /// servers should move on at once. Once a connection worked, a refusal (a restarting server) is retried as before.
+        /// </summary>
+        public static bool MayRetryConnect(Exception failure, int connectionsMade)
+        {
+            if (connectionsMade > 0)
+            {
+                return true;
+            }
+
+            for (var ex = failure; ex != null; ex = ex.InnerException)
+            {
+                if (ex is SocketException socket)
+                {
+                    return socket.SocketErrorCode != SocketError.ConnectionRefused && socket.SocketErrorCode != SocketError.HostNotFound;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>Whether something that failed transiently <paramref name="retriesUsed"/> times gets another try.</summary>

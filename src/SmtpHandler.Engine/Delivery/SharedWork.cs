@@ -10,8 +10,12 @@ namespace SmtpHandler
     {
         private readonly SmtpSendResult?[] results;
         private readonly CallerThreadQueue callerThread;
+        private readonly Queue<int> handedBack = new();
         private int next = -1;
         private int running;
+
+        // Sessions still taking messages (not retired, not out of work): the last one never retires.
+        private int live;
         private SmtpHandlerException? fatal;
         private Exception? crash;
 
@@ -21,6 +25,7 @@ namespace SmtpHandler
             this.callerThread = callerThread;
             results = new SmtpSendResult?[messages.Count];
             running = workers;
+            live = workers;
         }
 
         /// <summary>Sessions whose thread has not finished yet.</summary>
@@ -46,11 +51,50 @@ namespace SmtpHandler
         /// <summary>The first failure that dooms the messages not yet started, or null.</summary>
         public SmtpHandlerException? Fatal => Volatile.Read(ref fatal);
 
-        /// <summary>The next message no session has taken; false when none is left.</summary>
+        /// <summary>
+        /// The next message no session has taken (one handed back first); false when none is left, and the calling
+        /// session then counts as ended.
+        /// </summary>
         public bool TryTake(out int index)
         {
-            index = Interlocked.Increment(ref next);
-            return index < Messages.Count;
+            lock (handedBack)
+            {
+                if (handedBack.Count > 0)
+                {
+                    index = handedBack.Dequeue();
+                    return true;
+                }
+
+                if (next + 1 < Messages.Count)
+                {
+                    index = ++next;
+                    return true;
+                }
+
+                index = -1;
+                live--;
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// A session whose connection the server refused as one too many hands message <paramref name="index"/> back
+        /// and ends, unless it is the last one still sending (then it keeps the message and waits instead). Under the
+        /// same lock as <see cref="TryTake"/>, so a message handed back always finds a session to take it.
+        /// </summary>
+        public bool Retire(int index)
+        {
+            lock (handedBack)
+            {
+                if (live <= 1)
+                {
+                    return false;
+                }
+
+                handedBack.Enqueue(index);
+                live--;
+                return true;
+            }
         }
 
         public void Fail(SmtpHandlerException failure) => Interlocked.CompareExchange(ref fatal, failure, null);

@@ -21,14 +21,19 @@ namespace SmtpHandler
                 throw new ArgumentNullException(nameof(messages));
             }
 
-            return state == null ? Send(messages, cancellationToken) : SendRecorded(messages.Select(state.Plan).ToList(), cancellationToken);
+            return state == null ? Send(messages, cancellationToken) : SendRecorded(messages.Select(state.Plan).ToList(), state, cancellationToken);
         }
 
-        private IEnumerable<SmtpSendResult> SendRecorded(List<MessagePlan> plans, CancellationToken cancellationToken)
+        private IEnumerable<SmtpSendResult> SendRecorded(List<MessagePlan> plans, SendStateFile state, CancellationToken cancellationToken)
         {
             var server = config.IsPickup ? config.PickupDirectory! : $"{config.SmtpServer}:{config.Port}";
             var toSend = plans.Where(p => p.ToSend != null).Select(p => p.ToSend!).ToList();
-            var sent = config.IsPickup ? WriteToPickupRecorded(toSend, cancellationToken) : Send(toSend, cancellationToken);
+            // The day's budget counts what earlier runs with this file sent; a quota they met stops this run until it runs out.
+            var governor = new SendGovernor(config, Waiting, state.AcceptedSince(DateTime.UtcNow - RecipientBudget.Window), state.QuotaUntilUtc)
+            {
+                QuotaMet = state.RecordQuota,
+            };
+            var sent = config.IsPickup ? WriteToPickupRecorded(toSend, cancellationToken) : Send(toSend, governor, cancellationToken);
             using var results = sent.GetEnumerator();
             foreach (var plan in plans)
             {

@@ -22,6 +22,12 @@ namespace SmtpHandler
         }
 
         /// <summary>
+        /// Told of every wait of a send before it begins (MaxMessagesPerMinute's pacing, a retry's back-off), on the
+        /// thread that enumerates the results: a cmdlet shows it with Write-Progress.
+        /// </summary>
+        public Action<SmtpSendWait>? Waiting { get; set; }
+
+        /// <summary>
         /// Checks and builds one message; throws <see cref="SmtpHandlerException"/> for bad input. With
         /// <paramref name="skipInvalidRecipients"/>, an invalid recipient address is recorded as not
         /// attempted instead of failing the message.
@@ -58,6 +64,12 @@ namespace SmtpHandler
                 throw new ArgumentNullException(nameof(messages));
             }
 
+            return Send(messages, new SendGovernor(config, Waiting), cancellationToken);
+        }
+
+        /// <summary>A send under <paramref name="governor"/>'s limits (pace, day budget, quota), shared by all its connections.</summary>
+        private IEnumerable<SmtpSendResult> Send(IEnumerable<PreparedMessage> messages, SendGovernor governor, CancellationToken cancellationToken)
+        {
             if (config.IsPickup)
             {
                 return WriteToPickup(messages, cancellationToken);
@@ -69,15 +81,22 @@ namespace SmtpHandler
             if (config.ConnectionCount > 1)
             {
                 var list = messages as IReadOnlyList<PreparedMessage> ?? messages.ToList();
-                if (list.Count > 1)
+                var connections = Math.Min(config.ConnectionCount, list.Count);
+                if (config.MaxConnections > 0 && connections > config.MaxConnections)
                 {
-                    return ParallelSender.Send(config, serverLog, secrets, list, Math.Min(config.ConnectionCount, list.Count), cancellationToken);
+                    serverLog.Step($"ConnectionCount {connections} is capped at {config.MaxConnections}, the most connections {(config.Service == SmtpService.None ? "MaxConnections allows" : $"{config.Service} allows")} at once");
+                    connections = config.MaxConnections;
+                }
+
+                if (connections > 1)
+                {
+                    return ParallelSender.Send(config, serverLog, secrets, list, connections, governor, cancellationToken);
                 }
 
                 messages = list;
             }
 
-            return SendOverOneConnection(messages, serverLog, secrets, cancellationToken);
+            return SendOverOneConnection(messages, serverLog, secrets, governor, cancellationToken);
         }
 
         private IEnumerable<SmtpSendResult> WriteToPickup(IEnumerable<PreparedMessage> messages, CancellationToken cancellationToken)
@@ -90,7 +109,7 @@ namespace SmtpHandler
             }
         }
 
-        private IEnumerable<SmtpSendResult> SendOverOneConnection(IEnumerable<PreparedMessage> messages, ISmtpLog log, SentSecrets secrets, CancellationToken cancellationToken)
+        private IEnumerable<SmtpSendResult> SendOverOneConnection(IEnumerable<PreparedMessage> messages, ISmtpLog log, SentSecrets secrets, SendGovernor governor, CancellationToken cancellationToken)
         {
             using var session = new SmtpSession(new SmtpConnector(config, log), config, log);
             session.Logger.Secrets = secrets;
@@ -105,7 +124,7 @@ namespace SmtpHandler
                 // the next item on the cores the server needs), and building takes tens of microseconds.
                 var message = next;
                 next = source.MoveNext() ? source.Current : null;
-                var delivery = new MessageDelivery(config, log, message, session);
+                var delivery = new MessageDelivery(config, log, message, session, governor);
                 if (fatal == null)
                 {
                     fatal = delivery.Run(cancellationToken);

@@ -19,8 +19,10 @@ namespace SmtpHandler
             IReadOnlyList<string>? pickupFiles = null,
             string? errorId = null,
             string? error = null,
-            SmtpFailureKind? failureKind = null)
+            SmtpFailureKind? failureKind = null,
+            DateTime? retryAfterUtc = null)
         {
+            RetryAfter = retryAfterUtc;
             MessageId = messageId;
             Subject = subject;
             EnvelopeSender = envelopeSender;
@@ -104,6 +106,11 @@ namespace SmtpHandler
 
         /// <summary>With Send-SmtpMessage -MessagePath: the file this message was read from.</summary>
         public string? MessagePath { get; internal set; }
+        /// <summary>
+        /// When a quota stopped the send (ErrorId QuotaExceeded): the time (UTC) after which a rerun, with the same
+        /// -StatePath, can go on. Null otherwise.
+        /// </summary>
+        public DateTime? RetryAfter { get; }
 
         public bool Success => Status == SmtpSendStatus.Sent || Status == SmtpSendStatus.WrittenToPickup || Status == SmtpSendStatus.AlreadySent;
 

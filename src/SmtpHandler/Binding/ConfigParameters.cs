@@ -101,6 +101,12 @@ namespace SmtpHandler.Commands
                 ProxyCredential.UserName) { ParameterName = SmtpProxy.CredentialParameterName };
         }
 
+        public double? MaxMessagesPerMinute { get; set; }
+
+        public int? RecipientsPerDay { get; set; }
+
+        public int? MaxConnections { get; set; }
+
         /// <summary>
         /// The configuration: every given value over <paramref name="baseConfig"/>, or over the defaults with the
         /// server <paramref name="psEmailServer"/> when that is set (as Send-MailMessage does), else localhost.
@@ -147,6 +153,9 @@ namespace SmtpHandler.Commands
                 DkimDomain = DkimDomain ?? original.DkimDomain,
                 DkimSelector = DkimSelector ?? original.DkimSelector,
                 DkimPrivateKeyPath = DkimPrivateKeyPath ?? original.DkimPrivateKeyPath,
+                MaxMessagesPerMinute = MaxMessagesPerMinute ?? original.MaxMessagesPerMinute,
+                RecipientsPerDay = RecipientsPerDay ?? original.RecipientsPerDay,
+                MaxConnections = MaxConnections ?? original.MaxConnections,
             };
         }
 

@@ -35,6 +35,9 @@ namespace SmtpHandler.Commands
             settable = parameters.Where(p => !IsSecret(p)).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         }
 
+        /// <summary>The parameters the settings gave a value (by their names), for a caller that must tell given values from defaults.</summary>
+        public ISet<string> Applied { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
         /// <summary>The keys a hashtable or file may hold, in a stable order.</summary>
         public IReadOnlyList<string> ValidKeys => settable.Keys.OrderBy(k => k, StringComparer.OrdinalIgnoreCase).ToList();
 
@@ -79,6 +82,7 @@ namespace SmtpHandler.Commands
 
                 Check(property, converted);
                 property.SetValue(cmdlet, converted);
+                Applied.Add(property.Name);
             }
         }
 

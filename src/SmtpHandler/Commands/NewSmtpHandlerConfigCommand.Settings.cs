@@ -15,6 +15,7 @@ namespace SmtpHandler.Commands
         private void ApplySettings()
         {
             var binder = new ConfigSettingsBinder(this, nameof(FromHashtable), nameof(Path), nameof(LiteralPath));
+            settingsGiven = binder.Applied;
             if (FromHashtable != null)
             {
                 binder.Apply(ConfigSettingsBinder.Read(FromHashtable), null);

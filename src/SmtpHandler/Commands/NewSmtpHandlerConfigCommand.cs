@@ -91,7 +91,7 @@ namespace SmtpHandler.Commands
             given.PickupDirectory = PickupDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(PickupDirectory);
             given.StatePath = StatePath == null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
             AddDkim(given, files);
-            WriteObject(BuildConfig(given));
+            WriteObject(BuildConfig(WithService(given), ServiceBase()));
         }
     }
 }

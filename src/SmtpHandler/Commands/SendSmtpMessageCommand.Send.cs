@@ -18,6 +18,7 @@ namespace SmtpHandler.Commands
             var progress = new SendProgress(this, messages.Count, messages.Sum(m => m.Recipients.Count), config!.ToString());
             var reported = new HashSet<string>(StringComparer.Ordinal);
             using var state = OpenState(messages);
+            WatchWaits(progress);
             progress.Start();
             try
             {
@@ -62,7 +63,8 @@ namespace SmtpHandler.Commands
                 WriteError(ErrorRecords.RecipientRejected(rejected, result));
             }
 
-            foreach (var skipped in result.NotAttempted.Where(r => r.ErrorId != null && r.ErrorId != "InvalidMailAddress"))
+            // A quota is said once, by the message's error above, not once per recipient it stopped.
+            foreach (var skipped in result.NotAttempted.Where(r => r.ErrorId != null && r.ErrorId != "InvalidMailAddress" && r.ErrorId != "QuotaExceeded"))
             {
                 WriteError(ErrorRecords.RecipientNotAttempted(skipped, $"{skipped.Address} was not sent '{result.Subject}': {skipped.Reason}"));
             }

@@ -66,7 +66,7 @@ namespace SmtpHandler.Commands
             }
 
             files = new ProviderFiles(this);
-            config = BuildConfig(GivenConnection(), Config);
+            config = BuildConfig(WithLimits(GivenConnection()), Config);
             Log.Step($"Sending through {config}");
             parameters = GivenMessage(files);
             parameters.Security = GivenSecurity(files);
@@ -146,6 +146,12 @@ namespace SmtpHandler.Commands
             }
 
             var connections = Math.Min(config!.ConnectionCount, confirmed.Count);
+            if (config.MaxConnections > 0)
+            {
+                // The engine caps it too, and says why.
+                connections = Math.Min(connections, config.MaxConnections);
+            }
+
             Log.Step($"Sending {confirmed.Count} message(s) to {confirmed.Sum(m => m.Recipients.Count)} recipient(s) over {(connections > 1 ? $"{connections} connections at once" : "one connection")}");
             Send(confirmed);
         }

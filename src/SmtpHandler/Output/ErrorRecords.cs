@@ -78,6 +78,7 @@ namespace SmtpHandler.Commands
             SmtpFailureKind.ServerRejected => ErrorCategory.InvalidResult,
             SmtpFailureKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
             SmtpFailureKind.ProxyFailed => ErrorCategory.ConnectionError,
+            SmtpFailureKind.QuotaExceeded => ErrorCategory.QuotaExceeded,
             _ => ErrorCategory.NotSpecified,
         };
     }

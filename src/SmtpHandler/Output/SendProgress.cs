@@ -17,6 +17,7 @@ namespace SmtpHandler.Commands
         private readonly Stopwatch sinceUpdate = new();
         private int messagesDone;
         private int recipientsDone;
+        private bool waited;
 
         public SendProgress(Cmdlet cmdlet, int messages, int recipients, string server)
         {
@@ -47,9 +48,28 @@ namespace SmtpHandler.Commands
             }
         }
 
+        /// <summary>
+        /// A wait of the send, told before it begins: the status says why and how long ("30 messages/minute: next in
+        /// 1.8 s", "Retry 1 of 3 ...: next try in 2.0 s"). Always shown, even for one message: an interactive user
+        /// should see why nothing moves.
+        /// </summary>
+        public void Waiting(SmtpSendWait wait)
+        {
+            var percent = recipients > 0 ? (int)(100L * recipientsDone / recipients) : (int)(100L * messagesDone / System.Math.Max(1, messages));
+            var record = new ProgressRecord(ActivityId, "Send-SmtpMessage", $"{messagesDone} of {messages} message(s) sent; waiting: {wait.Text}")
+            {
+                PercentComplete = System.Math.Min(100, percent),
+                SecondsRemaining = -1,
+                CurrentOperation = wait.Text,
+            };
+            cmdlet.WriteProgress(record);
+            sinceUpdate.Restart();
+            waited = true;
+        }
+
         public void Complete()
         {
-            if (enabled)
+            if (enabled || waited)
             {
                 cmdlet.WriteProgress(new ProgressRecord(ActivityId, "Send-SmtpMessage", "Done") { RecordType = ProgressRecordType.Completed });
             }

@@ -28,7 +28,7 @@ namespace SmtpHandler
 
         /// <summary>The result of the part sent, with the recipients settled earlier in their places.</summary>
         public SmtpSendResult Merge(SmtpSendResult sent, bool pickup) =>
-            new(sent.MessageId, sent.Subject, sent.EnvelopeSender, InOrder(sent), sent.Transactions, sent.Connections, sent.Elapsed, sent.Server, pickup ? sent.PickupFiles : null, sent.ErrorId, sent.Error, sent.FailureKind);
+            new(sent.MessageId, sent.Subject, sent.EnvelopeSender, InOrder(sent), sent.Transactions, sent.Connections, sent.Elapsed, sent.Server, pickup ? sent.PickupFiles : null, sent.ErrorId, sent.Error, sent.FailureKind, sent.RetryAfter);
 
         private List<SmtpRecipientResult> InOrder(SmtpSendResult? sent)
         {

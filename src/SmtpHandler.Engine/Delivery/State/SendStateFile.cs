@@ -108,6 +108,28 @@ namespace SmtpHandler
 
         public void Dispose() => writer.Dispose();
 
+        /// <summary>When a quota met by an earlier run with this file runs out; null when none was met.</summary>
+        internal DateTime? QuotaUntilUtc => content.Quota?.UntilUtc;
+
+        /// <summary>When each recipient this file shows accepted since <paramref name="sinceUtc"/> was sent: they count against the day's budget.</summary>
+        internal IEnumerable<DateTime> AcceptedSince(DateTime sinceUtc)
+        {
+            foreach (var record in content.Last.Values)
+            {
+                if (record.Entry == StateEntry.Accepted && record.At >= sinceUtc)
+                {
+                    yield return record.At;
+                }
+            }
+        }
+
+        /// <summary>Records that a quota was met and until when, so that a rerun before then sends nothing.</summary>
+        internal void RecordQuota(DateTime untilUtc, string reason)
+        {
+            writer.Append(new StateQuota(untilUtc, reason).ToJsonLine());
+            writer.Commit();
+        }
+
         /// <summary>The file, opened for this process alone: FileShare.None is the lock (flock on Unix, a share mode on Windows).</summary>
         private static FileStream OpenLocked(string path)
         {

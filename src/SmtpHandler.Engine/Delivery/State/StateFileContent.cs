@@ -10,8 +10,9 @@ namespace SmtpHandler
     /// </summary>
     internal sealed class StateFileContent
     {
-        private StateFileContent(StateFingerprint? fingerprint, Dictionary<string, StateRecord> last, long wholeLength, bool endsWithoutNewline)
+        private StateFileContent(StateFingerprint? fingerprint, Dictionary<string, StateRecord> last, long wholeLength, bool endsWithoutNewline, StateQuota? quota)
         {
+            Quota = quota;
             Fingerprint = fingerprint;
             Last = last;
             WholeLength = wholeLength;
@@ -24,13 +25,16 @@ namespace SmtpHandler
         /// <summary>The last record of each recipient (see <see cref="StateRecord.Key"/>).</summary>
         public IReadOnlyDictionary<string, StateRecord> Last { get; }
 
+        /// <summary>The latest quota line (see <see cref="StateQuota"/>); null when the file has none.</summary>
+        public StateQuota? Quota { get; }
+
         /// <summary>The length of the whole lines: a torn line after it is cut off before anything is appended.</summary>
         public long WholeLength { get; }
 
         /// <summary>The last whole line has no line break yet (the process died just before writing it): one goes first.</summary>
         public bool EndsWithoutNewline { get; }
 
-        /// <summary>Reads a state file's bytes; throws <see cref="FormatException"/>, naming the line, for anything unreadable but a torn last line.</summary>
+        /// <summary>Reads a state file's bytes (header, recipients' records, quota lines); throws <see cref="FormatException"/>, naming the line, for anything unreadable but a torn last line.</summary>
         public static StateFileContent Parse(byte[] content)
         {
             var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -40,6 +44,7 @@ namespace SmtpHandler
             var lineNumber = 0;
             var whole = (long)start;
             var unterminated = false;
+            StateQuota? quota = null;
             while (start < content.Length)
             {
                 lineNumber++;
@@ -88,6 +93,10 @@ namespace SmtpHandler
                 {
                     last[record.Key] = record;
                 }
+                else if (StateQuota.FromJson(json) is { } met)
+                {
+                    quota = met;
+                }
                 else
                 {
                     throw new FormatException($"line {lineNumber} is neither a header nor a recipient's record");
@@ -98,7 +107,7 @@ namespace SmtpHandler
                 whole = Math.Min(start, content.Length);
             }
 
-            return new StateFileContent(fingerprint, last, whole, unterminated);
+            return new StateFileContent(fingerprint, last, whole, unterminated, quota);
         }
     }
 }

@@ -1,0 +1,233 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using SmtpHandler.Testing;
+using Xunit;
+
+namespace SmtpHandler.Tests
+{
+    /// <summary>
+    /// The governor against the shared test server scripted like the services: a connection limit, a recipient quota,
+    /// throttling, pacing, and the day's budget with and without a state file. Timing is asserted as lower bounds only.
+    /// </summary>
+    public sealed class GovernorServerTests
+    {
+        private const string Sender = "reports@example.test";
+
+        private static SmtpHandlerConfig ConfigFor(int port, int connections = 1, double perMinute = 0, int perDay = 0, int perMessage = 0) => new SmtpHandlerConfig
+        {
+            SmtpServer = "127.0.0.1",
+            Port = port,
+            ConnectionCount = connections,
+            MaxMessagesPerMinute = perMinute,
+            RecipientsPerDay = perDay,
+            RecipientsPerMessage = perMessage,
+            RetryDelay = TimeSpan.FromMilliseconds(10),
+            Timeout = TimeSpan.FromSeconds(10),
+        }.Validate();
+
+        private static List<SmtpMessage> Messages(int count) =>
+            Enumerable.Range(1, count).Select(i => new SmtpMessage { From = Sender, To = new[] { $"user{i}@example.test" }, Subject = $"Report {i}", TextBody = "Body" }).ToList();
+
+        private static List<SmtpSendResult> Send(SmtpHandlerConfig config, IEnumerable<SmtpMessage> messages, ConcurrentQueue<SmtpSendWait>? waits = null, SendStateFile? state = null)
+        {
+            var mailer = new SmtpMailer(config) { Waiting = waits == null ? null : waits.Enqueue };
+            return mailer.Send(messages.Select(m => mailer.Prepare(m)).ToList(), state).ToList();
+        }
+
+        [Fact]
+        public async Task Sends_120_messages_over_4_connections_to_a_server_that_allows_2_each_once_and_never_more_than_2_sessions()
+        {
+            // Each message takes the server 10 ms, so the first two sessions are still busy when the other two knock.
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { MaxConcurrentSessions = 2, Script = ServerScript.At(".", ServerAction.Wait(TimeSpan.FromMilliseconds(10))) });
+
+            var results = Send(ConfigFor(server.Port, connections: 4), Messages(120));
+
+            Assert.Equal(120, results.Count);
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.Equal(120, server.Delivered.Count);
+            Assert.All(Enumerable.Range(1, 120), i => Assert.Equal(1, server.DeliveriesTo($"user{i}@example.test")));
+            Assert.True(server.PeakSessions <= 2, $"peak {server.PeakSessions} sessions");
+            Assert.True(server.RefusedSessions >= 1, "the server never refused a connection: the limit was not met");
+        }
+
+        [Fact]
+        public async Task Closes_the_connection_Exchange_refuses_at_MAIL_with_432_and_carries_on_with_fewer()
+        {
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                MaxConcurrentSessions = 2,
+                RefuseConcurrencyAtMail = true,
+                ConcurrencyReply = "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+                Script = ServerScript.At(".", ServerAction.Wait(TimeSpan.FromMilliseconds(10))),
+            });
+
+            var results = Send(ConfigFor(server.Port, connections: 4), Messages(60));
+
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.All(Enumerable.Range(1, 60), i => Assert.Equal(1, server.DeliveriesTo($"user{i}@example.test")));
+            Assert.True(server.PeakSessions <= 2);
+            Assert.True(server.RefusedSessions >= 1);
+
+            // A refused session said MAIL once, and nothing after it but QUIT or nothing.
+            Assert.All(server.Sessions.Where(s => s.RefusedAsTooMany), s => Assert.Equal(1, s.Verbs.Count(v => v == "MAIL")));
+        }
+
+        [Fact]
+        public async Task Sends_exactly_25_under_a_quota_of_25_and_stops_with_QuotaExceeded_and_one_refusal_per_connection()
+        {
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientQuota = 25 });
+            var before = DateTime.UtcNow;
+
+            var results = Send(ConfigFor(server.Port, connections: 2), Messages(40));
+
+            Assert.Equal(25, results.Count(r => r.Status == SmtpSendStatus.Sent));
+            Assert.Equal(25, server.Delivered.Count);
+            var stopped = results.Where(r => r.Status != SmtpSendStatus.Sent).ToList();
+            Assert.Equal(15, stopped.Count);
+            Assert.All(stopped, r =>
+            {
+                Assert.Equal("QuotaExceeded", r.ErrorId);
+                Assert.Equal(SmtpFailureKind.QuotaExceeded, r.FailureKind);
+                Assert.True(r.RetryAfter >= before.AddHours(24));
+                Assert.All(r.Recipients, x => Assert.Equal("QuotaExceeded", x.ErrorId));
+            });
+
+            // One message text for all of them: the cmdlet writes one ErrorRecord.
+            Assert.Single(stopped.Select(r => r.Error).Distinct());
+            Assert.All(server.Sessions, s => Assert.True(s.QuotaRefusals <= 1, $"connection {s.Number} was refused {s.QuotaRefusals} times"));
+        }
+
+        [Fact]
+        public async Task Spaces_12_messages_at_240_a_minute_over_3_connections_at_least_2_75_s_and_tells_of_each_wait()
+        {
+            await using var server = new SmtpTestServer();
+            var waits = new ConcurrentQueue<SmtpSendWait>();
+            var clock = Stopwatch.StartNew();
+
+            var results = Send(ConfigFor(server.Port, connections: 3, perMinute: 240), Messages(12), waits);
+
+            clock.Stop();
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.75), $"took {clock.Elapsed}");
+            Assert.NotEmpty(waits);
+            Assert.All(waits, w => Assert.Equal(SmtpSendWaitReason.Pacing, w.Reason));
+            Assert.Contains(waits, w => w.Text.StartsWith("240 messages/minute: next in ", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public async Task Slows_down_when_the_server_throttles_and_every_message_still_ends_Sent()
+        {
+            // Every third MAIL is answered "451 4.7.500 Server busy", as Exchange Online throttles.
+            await using var server = new SmtpTestServer(ServerScript.Every("MAIL", 3, ServerAction.Reply("451 4.7.500 Server busy. Please try again later.")));
+            var waits = new ConcurrentQueue<SmtpSendWait>();
+            var clock = Stopwatch.StartNew();
+
+            var results = Send(ConfigFor(server.Port), Messages(6), waits);
+
+            clock.Stop();
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.Equal(6, server.Delivered.Count);
+
+            // The first MAIL was throttled: from then on at least 6 transactions start half a second or more apart.
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.5), $"took {clock.Elapsed}");
+            Assert.Contains(waits, w => w.Reason == SmtpSendWaitReason.Retry);
+            Assert.Contains(waits, w => w.Reason == SmtpSendWaitReason.Pacing);
+        }
+
+        [Fact]
+        public async Task Stops_at_the_day_budget_before_offering_more_recipients_to_the_server()
+        {
+            await using var server = new SmtpTestServer();
+
+            var results = Send(ConfigFor(server.Port, perDay: 5), Messages(8));
+
+            Assert.Equal(5, results.Count(r => r.Status == SmtpSendStatus.Sent));
+            Assert.All(results.Skip(5), r => Assert.Equal("QuotaExceeded", r.ErrorId));
+            Assert.Contains("RecipientsPerDay", results[7].Error);
+            Assert.Equal(5, server.CountCommands("MAIL"));
+        }
+
+        [Fact]
+        public async Task Carries_the_day_budget_and_the_quota_across_runs_in_the_state_file()
+        {
+            await using var server = new SmtpTestServer();
+            var path = Path.Combine(Path.GetTempPath(), $"governor-{Guid.NewGuid():N}.state");
+            var message = new SmtpMessage { From = Sender, To = Enumerable.Range(1, 8).Select(i => $"user{i}@example.test").ToArray(), Subject = "Budget", TextBody = "Body" };
+            var config = ConfigFor(server.Port, perDay: 5, perMessage: 2);
+            try
+            {
+                SmtpSendResult first;
+                using (var state = SendStateFile.Open(path, message))
+                {
+                    first = Send(config, new[] { message }, state: state).Single();
+                }
+
+                Assert.Equal(5, first.Accepted.Count);
+                Assert.Equal(3, first.NotAttempted.Count);
+                Assert.Equal("QuotaExceeded", first.ErrorId);
+                Assert.Contains(File.ReadAllLines(path), l => l.Contains("\"quotaUntil\""));
+                var connections = server.Connections;
+
+                // A rerun before the quota runs out connects nowhere: the settled stay settled, the rest wait.
+                SmtpSendResult second;
+                using (var state = SendStateFile.Open(path, message))
+                {
+                    second = Send(config, new[] { message }, state: state).Single();
+                }
+
+                Assert.Equal(connections, server.Connections);
+                Assert.Equal(5, second.AlreadyAccepted.Count);
+                Assert.Equal(3, second.NotAttempted.Count);
+                Assert.Equal("QuotaExceeded", second.ErrorId);
+                Assert.Equal(5, server.Delivered.Sum(t => t.To.Count));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        [Fact]
+        public async Task Cancelling_ends_a_pacing_wait_at_once()
+        {
+            await using var server = new SmtpTestServer();
+            var mailer = new SmtpMailer(ConfigFor(server.Port, perMinute: 1));
+            var messages = Messages(2).Select(m => mailer.Prepare(m)).ToList();
+            using var stop = new System.Threading.CancellationTokenSource();
+            var clock = Stopwatch.StartNew();
+
+            // The second message waits a minute for its turn; Ctrl+C (the token) ends the wait.
+            mailer.Waiting = _ => stop.CancelAfter(TimeSpan.FromMilliseconds(200));
+            var sent = new List<SmtpSendResult>();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+            {
+                foreach (var result in mailer.Send(messages, stop.Token))
+                {
+                    sent.Add(result);
+                }
+            });
+
+            Assert.Single(sent);
+            Assert.Single(server.Delivered);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}: the minute's wait was not cut short");
+        }
+
+        [Fact]
+        public void Does_not_retry_a_first_connection_that_nothing_listens_for()
+        {
+            var port = SmtpTestServer.FreePort();
+            var waits = new ConcurrentQueue<SmtpSendWait>();
+            var config = new SmtpHandlerConfig { SmtpServer = "127.0.0.1", Port = port }.Validate();
+
+            var result = Send(config, Messages(1), waits).Single();
+
+            Assert.Equal("ConnectionFailed", result.ErrorId);
+            Assert.Empty(waits);
+        }
+    }
+}
