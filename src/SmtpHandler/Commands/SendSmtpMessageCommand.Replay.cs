@@ -41,6 +41,12 @@ namespace SmtpHandler.Commands
                     StatePath ?? config.StatePath));
             }
 
+            if (config.DkimDomain != null)
+            {
+                // A stored message goes out byte for byte, so the relay's DKIM identity is not applied to it.
+                WriteWarning($"The configuration DKIM-signs what it sends as {config.DkimDomain}, but -MessagePath sends stored files unchanged: they are not DKIM-signed.");
+            }
+
             Log.Step($"Sending stored messages through {config}");
             mailer = new SmtpMailer(config, Log);
         }

@@ -12,36 +12,36 @@ namespace SmtpHandler.Commands
     public sealed partial class SendSmtpMessageCommand
     {
         /// <summary>S/MIME: sign with this certificate (.pfx/.p12, or PEM/DER with its key); gives multipart/signed.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? SigningCertificatePath { get; set; }
 
         /// <summary>The PEM private key of a PEM/DER signing certificate, when the certificate file does not hold it.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? SigningCertificateKeyPath { get; set; }
 
         /// <summary>The password of the .pfx/.p12 file, or of an encrypted PEM key.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         public SecureString? SigningCertificatePassword { get; set; }
 
         /// <summary>S/MIME: the recipients' certificates; each message is encrypted to those of its own recipients.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string[]? EncryptionCertificatePath { get; set; }
 
         /// <summary>DKIM: the signing domain (d=).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? DkimDomain { get; set; }
 
         /// <summary>DKIM: the selector (s=); the public key is at selector._domainkey.domain.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? DkimSelector { get; set; }
 
         /// <summary>DKIM: the private key, PEM (RSA of at least 1024 bits, or Ed25519).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = MessageSet)]
         [ValidateNotNullOrEmpty]
         public string? DkimPrivateKeyPath { get; set; }
 
