@@ -103,6 +103,18 @@ Describe 'Send-SmtpMessage -MessagePath' {
         Should-BeSameBytes (ConvertFrom-DataBytes $delivered.RawData) (Get-MessageBytes $eml)
     }
 
+    It 'warns that a DKIM-signing configuration does not sign replayed files, and sends them unchanged' {
+        $key = Join-Path $TestDrive 'dkim-replay.pem'
+        & openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $key 2>&1 | Out-Null
+        $signing = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Server.Port -DkimDomain example.test -DkimSelector s1 -DkimPrivateKeyPath $key
+        $eml = New-EmlFile 'dkim.eml' "From: a@example.test`r`nTo: b@example.test`r`nSubject: d`r`n`r`nbody`r`n"
+
+        Send-SmtpMessage -Config $signing -MessagePath $eml -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+
+        "$warned" | Should -Match 'not DKIM-signed'
+        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+    }
+
     It 'sends every file a wildcard or Get-ChildItem names over one connection, one result per file' {
         $a = New-EmlFile 'a.eml' "From: a@example.test`r`nTo: x@example.test`r`nSubject: A`r`n`r`nA`r`n"
         $b = New-EmlFile 'b.eml' "From: b@example.test`r`nTo: y@example.test`r`nSubject: B`r`n`r`nB`r`n"
