@@ -22,7 +22,11 @@ namespace SmtpHandler.Commands
                 foreach (var result in mailer!.Send(messages, state, CancelToken))
                 {
                     progress.Advance(result);
-                    WriteObject(result);
+                    if (WritesResults)
+                    {
+                        WriteObject(result);
+                    }
+
                     WriteResultErrors(result, reported);
                 }
             }
