@@ -11,7 +11,6 @@ BeforeAll {
     $script:Closed = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $ClosedPort -RetryCount 0
     Set-Alias -Name Send-MailMessage -Value Send-SmtpMessage -Scope Script
     $script:Mail = @{ From = 'ops@example.test'; To = 'ann@example.test'; Subject = 'Drop-in'; Body = 'x'; SmtpServer = '127.0.0.1'; Port = $Port }
-    function script:Get-Delivered { @($Server.Delivered) }
 }
 
 AfterAll {
@@ -21,11 +20,11 @@ AfterAll {
 Describe 'Output: results only with -PassThru when called as Send-MailMessage' {
     It 'writes nothing under the name Send-MailMessage, so a function keeps its return value' {
         function Send-Report { Send-MailMessage @Mail; return $true }
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         $returned = Send-Report
         $returned | Should -BeExactly $true
         @($returned).Count | Should -Be 1
-        (Get-Delivered).Count | Should -Be ($before + 1)
+        $Server.Delivered.Count | Should -Be ($before + 1)
     }
 
     It 'writes the result with -PassThru under the name Send-MailMessage' {
@@ -36,9 +35,9 @@ Describe 'Output: results only with -PassThru when called as Send-MailMessage' {
 
     It 'writes the result under its own name, and nothing with -PassThru:$false' {
         (Send-SmtpMessage @Mail).Status | Should -Be 'Sent'
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         Send-SmtpMessage @Mail -PassThru:$false | Should -BeNullOrEmpty
-        (Get-Delivered).Count | Should -Be ($before + 1)
+        $Server.Delivered.Count | Should -Be ($before + 1)
     }
 }
 
@@ -47,7 +46,7 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         $result = [pscustomobject]@{ From = 'sender@example.test'; To = 'bob@example.test'; Subject = 'From the pipe'; Body = 'Body from the pipe' } |
             Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port
         $result.Status | Should -Be 'Sent'
-        $sent = (Get-Delivered)[-1]
+        $sent = $Server.Delivered[-1]
         $sent.From | Should -Be 'sender@example.test'
         $sent.To | Should -Be @('bob@example.test')
         $sent.Data | Should -Match '(?m)^Subject: From the pipe\r?$'
@@ -57,16 +56,16 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
     It 'takes the server and port from the object too' {
         $result = [pscustomobject]@{ From = 'sender@example.test'; To = 'bob@example.test'; Subject = 'Server from the pipe'; Body = 'x'; SmtpServer = '127.0.0.1'; Port = $Port } | Send-SmtpMessage
         $result.Status | Should -Be 'Sent'
-        (Get-Delivered)[-1].Data | Should -Match 'Server from the pipe'
+        $Server.Delivered[-1].Data | Should -Match 'Server from the pipe'
     }
 
     It 'gives each item its own From, Subject and Body with -Individual' {
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         @(
             [pscustomobject]@{ From = 'one@example.test'; To = 'x1@example.test'; Subject = 'First'; Body = 'Body one' }
             [pscustomobject]@{ From = 'two@example.test'; To = 'x2@example.test'; Subject = 'Second'; Body = 'Body two' }
         ) | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -Individual | Out-Null
-        $sent = (Get-Delivered)[$before..($before + 1)]
+        $sent = $Server.Delivered[$before..($before + 1)]
         $sent[0].From | Should -Be 'one@example.test'
         $sent[0].Data | Should -Match 'Subject: First'
         $sent[0].Data | Should -Match 'Body one'
@@ -76,14 +75,14 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
     }
 
     It 'refuses items that give different senders without -Individual, before sending anything' {
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         {
             @(
                 [pscustomobject]@{ From = 'one@example.test'; To = 'x1@example.test' }
                 [pscustomobject]@{ From = 'two@example.test'; To = 'x2@example.test' }
             ) | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -Subject 's' -Body 'b'
         } | Should -Throw -ErrorId 'PerItemValueNeedsIndividual,*'
-        (Get-Delivered).Count | Should -Be $before
+        $Server.Delivered.Count | Should -Be $before
     }
 
     It 'refuses items that name different servers, in every mode' {
@@ -100,16 +99,17 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         $result = $rows | Send-SmtpMessage -From 'ops@example.test' -Subject 'Rows' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorVariable problems
         $problems | Should -BeNullOrEmpty
         $result.Status | Should -Be 'Sent'
-        (Get-Delivered)[-1].To | Sort-Object | Should -Be @('ann@example.test', 'bob@example.test', 'boss@example.test')
-        (Get-Delivered)[-1].Data | Should -Match '(?m)^Cc: boss@example.test'
+        $Server.Delivered[-1].To | Sort-Object | Should -Be @('ann@example.test', 'bob@example.test', 'boss@example.test')
+        $Server.Delivered[-1].Data | Should -Match '(?m)^Cc: boss@example.test'
     }
 
     It 'reports a missing sender as an error that -ErrorAction governs' {
-        $before = (Get-Delivered).Count
-        { [pscustomobject]@{ To = 'x@example.test'; Subject = 's'; Body = 'b' } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -ErrorAction SilentlyContinue -ErrorVariable problems } | Should -Not -Throw
+        $before = $Server.Delivered.Count
+        [pscustomobject]@{ To = 'x@example.test'; Subject = 's'; Body = 'b' } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -ErrorAction SilentlyContinue -ErrorVariable problems
+        @($problems).Count | Should -Be 1
         $problems[0].FullyQualifiedErrorId | Should -BeLike 'NoSender,*'
         { [pscustomobject]@{ To = 'x@example.test'; Subject = 's'; Body = 'b' } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -ErrorAction Stop } | Should -Throw -ErrorId 'NoSender,*'
-        (Get-Delivered).Count | Should -Be $before
+        $Server.Delivered.Count | Should -Be $before
     }
 
     It 'still refuses an empty -From on the command line' -ForEach @(@{ Value = '' }, @{ Value = $null }) {
@@ -228,23 +228,23 @@ Describe 'Piped paths are never dropped silently' {
     }
 
     It 'stops, saying how to attach it, when a piped string names a file under the name Send-SmtpMessage' {
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         $err = { $Report | Send-SmtpMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port } | Should -Throw -ErrorId 'PipedPathNotAnAddress,*' -PassThru
         $err.Exception.Message | Should -Match '-Attachments'
         $err.Exception.Message | Should -Match 'Get-Item'
-        (Get-Delivered).Count | Should -Be $before
+        $Server.Delivered.Count | Should -Be $before
     }
 
     It 'attaches piped strings under the name Send-MailMessage, as the built-in did' {
         $Report | Send-MailMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 'Piped path' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port
-        $data = (Get-Delivered)[-1].Data
+        $data = $Server.Delivered[-1].Data
         $data | Should -Match 'filename=report.txt'
         $data | Should -Match 'Subject: Piped path'
     }
 
     It 'attaches an item''s PsPath under the name Send-MailMessage' {
         [pscustomobject]@{ PSPath = "Microsoft.PowerShell.Core\FileSystem::$Report" } | Send-MailMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 'PsPath' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port
-        (Get-Delivered)[-1].Data | Should -Match 'filename=report.txt'
+        $Server.Delivered[-1].Data | Should -Match 'filename=report.txt'
     }
 
     It 'stops, as the built-in did, when a piped string under the name Send-MailMessage names no file' {
@@ -254,9 +254,9 @@ Describe 'Piped paths are never dropped silently' {
 
 Describe 'No server given' {
     It 'stops under the name Send-MailMessage, as the built-in did, and sends nothing' {
-        $before = (Get-Delivered).Count
+        $before = $Server.Delivered.Count
         { Send-MailMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 's' -Body 'b' } | Should -Throw -ErrorId 'NoSmtpServer,*'
-        (Get-Delivered).Count | Should -Be $before
+        $Server.Delivered.Count | Should -Be $before
     }
 
     It 'uses $PSEmailServer under the name Send-MailMessage' {
@@ -275,7 +275,7 @@ Describe 'Hints where a Send-MailMessage habit would surprise' {
     It 'warns that {Name} in a subject is sent as written without -Individual' {
         Send-SmtpMessage @Mail -Subject 'Hello {Name}' -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null
         "$warnings" | Should -Match '-Individual'
-        (Get-Delivered)[-1].Data | Should -Match 'Subject: Hello \{Name\}'
+        $Server.Delivered[-1].Data | Should -Match 'Subject: Hello \{Name\}'
     }
 
     It 'hints at -PipelineAs Bcc and -Individual when many piped recipients share To, once, and not when -PipelineAs is given' {
