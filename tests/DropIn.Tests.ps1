@@ -33,6 +33,13 @@ Describe 'Output: results only with -PassThru when called as Send-MailMessage' {
         $result.Status | Should -Be 'Sent'
     }
 
+    It 'lets $PSDefaultParameterValues choose once for a session' {
+        $PSDefaultParameterValues = @{ 'Send-MailMessage:PassThru' = $true }
+        (Send-MailMessage @Mail).Status | Should -Be 'Sent'
+        $PSDefaultParameterValues = @{ 'Send-SmtpMessage:PassThru' = $false }
+        Send-SmtpMessage @Mail | Should -BeNullOrEmpty
+    }
+
     It 'writes the result under its own name, and nothing with -PassThru:$false' {
         (Send-SmtpMessage @Mail).Status | Should -Be 'Sent'
         $before = $Server.Delivered.Count
@@ -160,6 +167,18 @@ Describe 'What a catch sees' {
         $seen.Catch | Should -Be 'FormatException'
         $seen.Error.FullyQualifiedErrorId | Should -BeLike 'InvalidMailAddress,*'
         $seen.Error.Exception.ErrorId | Should -Be 'InvalidMailAddress'
+    }
+
+    It 'reaches each catch as a script writes it, without helpers' {
+        $caught = @()
+        try { Send-MailMessage -From 'ops@example.test' -To 'refused@example.test' -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorAction Stop }
+        catch [System.Net.Mail.SmtpFailedRecipientException] { $caught += 'recipient' }
+        try { Send-MailMessage -From 'ops@example.test' -To 'not-an-address' -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorAction Stop }
+        catch [System.FormatException] { $caught += 'format' }
+        $ErrorActionPreference = 'Stop'
+        try { Send-MailMessage -Config $Closed -From 'ops@example.test' -To 'a@example.test' -Subject 's' -Body 'b' }
+        catch [System.Net.Mail.SmtpException] { $caught += 'smtp' }
+        $caught | Should -Be @('recipient', 'format', 'smtp')
     }
 
     It 'catches an invalid sender as FormatException, as Send-MailMessage threw it' {
