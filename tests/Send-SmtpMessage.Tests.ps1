@@ -448,7 +448,9 @@ Describe 'Send-MailMessage compatibility' {
             foreach ($alias in $them.Aliases) { $us.Aliases | Should -Contain $alias -Because "-$($them.Name)'s alias $alias" }
             @($us.ParameterSets.Keys) | Should -Be @('__AllParameterSets') -Because "-$($them.Name)'s parameter sets"
             $us.ParameterSets['__AllParameterSets'].Position | Should -Be $them.ParameterSets['__AllParameterSets'].Position -Because "-$($them.Name)'s position"
-            $us.ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName | Should -Be ($them.Name -in 'To', 'Subject', 'Body', 'Attachments') -Because "-$($them.Name) takes pipeline input by property name only where it is safe"
+            # By property name as Send-MailMessage declares it (issue 19), except -Credential: a secret never comes from a row of data.
+            $byName = $them.ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName -and $them.Name -ne 'Credential'
+            $us.ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName | Should -Be $byName -Because "-$($them.Name) takes pipeline input by property name as Send-MailMessage declares it, but for -Credential"
         }
         $Ours.ParameterSets.Name | Should -Be @($Theirs.ParameterSets.Name)
     }
