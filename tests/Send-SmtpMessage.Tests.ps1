@@ -453,7 +453,9 @@ Describe 'Send-MailMessage compatibility' {
             $inDefault = $default.Parameters | Where-Object Name -EQ $them.Name
             $inDefault | Should -Not -BeNullOrEmpty -Because "-$($them.Name) is in the default parameter set"
             $inDefault.Position | Should -Be $them.ParameterSets['__AllParameterSets'].Position -Because "-$($them.Name)'s position"
-            $inDefault.ValueFromPipelineByPropertyName | Should -Be ($them.Name -in 'To', 'Subject', 'Body', 'Attachments') -Because "-$($them.Name) takes pipeline input by property name only where it is safe"
+            # By property name as Send-MailMessage declares it (issue 19), except -Credential: a secret never comes from a row of data.
+            $byName = $them.ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName -and $them.Name -ne 'Credential'
+            $inDefault.ValueFromPipelineByPropertyName | Should -Be $byName -Because "-$($them.Name) takes pipeline input by property name as Send-MailMessage declares it, but for -Credential"
         }
     }
 

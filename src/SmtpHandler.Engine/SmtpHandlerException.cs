@@ -1,12 +1,14 @@
 using System;
+using System.Net.Mail;
 
 namespace SmtpHandler
 {
     /// <summary>
     /// Every failure the engine reports on purpose. <see cref="ErrorId"/> is stable: scripts and the
-    /// cmdlets' ErrorRecords rely on it.
+    /// cmdlets' ErrorRecords rely on it. It is an <see cref="SmtpException"/>, so a script written for
+    /// Send-MailMessage that catches [System.Net.Mail.SmtpException] catches it too.
     /// </summary>
-    public sealed class SmtpHandlerException : Exception
+    public sealed class SmtpHandlerException : SmtpException
     {
         public SmtpHandlerException(string errorId, SmtpFailureKind kind, string message, object? target = null, Exception? inner = null)
             : base(message, inner)

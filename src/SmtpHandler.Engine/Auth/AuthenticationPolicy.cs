@@ -12,9 +12,9 @@ namespace SmtpHandler
     {
         public const string XOAuth2 = "XOAUTH2";
 
-        private const string PasswordAdvice = "Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587); only on a trusted network, -AllowUnencryptedAuthentication allows it.";
+        private const string PasswordAdvice = "Use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseSsl, also called -UseStartTls, usually port 587); only on a trusted network, -AllowUnencryptedAuthentication allows it.";
 
-        private const string TokenAdvice = "Tokens are only ever sent over TLS, even with -AllowUnencryptedAuthentication: use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseStartTls, usually port 587).";
+        private const string TokenAdvice = "Tokens are only ever sent over TLS, even with -AllowUnencryptedAuthentication: use implicit TLS (-UseTls, or port 465) or STARTTLS (-UseSsl, also called -UseStartTls, usually port 587).";
 
         /// <summary>
         /// Before connecting: refuses a configuration that would send its credential over plain SMTP. With

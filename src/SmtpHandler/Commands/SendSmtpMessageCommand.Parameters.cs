@@ -14,6 +14,10 @@ namespace SmtpHandler.Commands
     public sealed partial class SendSmtpMessageCommand
     {
         // ---- Send-MailMessage's parameters: same names, types, positions and aliases ----
+        // Those Send-MailMessage takes from the pipeline by property name are taken so here too, except -Credential
+        // (a secret never comes from a row of data). A value bound from an item may be empty (an empty CSV cell): it
+        // counts as not given, so emptiness is checked for the command line only (DropIn.cs), not by attributes
+        // that would drop the item.
 
         /// <summary>Recipients. Objects piped in give theirs through these property names (the same list as PipelineItemReader).</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -27,28 +31,23 @@ namespace SmtpHandler.Commands
         [Parameter(ParameterSetName = MessageSet, Position = 2, ValueFromPipelineByPropertyName = true)]
         public string? Body { get; set; }
 
-        [Parameter(Position = 3)]
+        [Parameter(Position = 3, ValueFromPipelineByPropertyName = true)]
         [Alias("ComputerName")]
-        [ValidateNotNullOrEmpty]
         public string? SmtpServer { get; set; }
 
-        [Parameter]
-        [ValidateNotNullOrEmpty]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? From { get; set; }
 
-        [Parameter(ParameterSetName = MessageSet)]
-        [ValidateNotNullOrEmpty]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         public string[]? Cc { get; set; }
 
-        [Parameter(ParameterSetName = MessageSet)]
-        [ValidateNotNullOrEmpty]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         public string[]? Bcc { get; set; }
 
-        [Parameter(ParameterSetName = MessageSet)]
-        [ValidateNotNullOrEmpty]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         public string[]? ReplyTo { get; set; }
 
-        [Parameter(ParameterSetName = MessageSet)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         [Alias("BAH")]
         public SwitchParameter BodyAsHtml { get; set; }
 
@@ -62,27 +61,29 @@ namespace SmtpHandler.Commands
         [Alias("PsPath")]
         public string[]? Attachments { get; set; }
 
-        [Parameter(ParameterSetName = MessageSet)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         public MailPriority Priority { get; set; } = MailPriority.Normal;
 
-        [Parameter]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         [Alias("DNO")]
         public DeliveryNotificationOptions DeliveryNotificationOption { get; set; } = DeliveryNotificationOptions.None;
 
         /// <summary>The body's character set; UTF-8 when not given (Send-MailMessage's default was ASCII).</summary>
-        [Parameter(ParameterSetName = MessageSet)]
+        [Parameter(ParameterSetName = MessageSet, ValueFromPipelineByPropertyName = true)]
         [Alias("BE")]
         [ValidateNotNullOrEmpty]
         [EncodingTransformation]
+        [ArgumentCompleter(typeof(EncodingCompleter))]
         public Encoding? Encoding { get; set; }
 
         /// <summary>0 (or not given) means the config's port, else 25.</summary>
-        [Parameter]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateRange(0, 65535)]
         public int Port { get; set; }
 
-        /// <summary>STARTTLS, as in Send-MailMessage; port 465 means implicit TLS by itself.</summary>
-        [Parameter]
+        /// <summary>STARTTLS, as in Send-MailMessage; port 465 means implicit TLS by itself. -UseStartTls is the same switch (New-SmtpHandlerConfig's name).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("UseStartTls")]
         public SwitchParameter UseSsl { get; set; }
 
         [Parameter]
@@ -158,7 +159,7 @@ namespace SmtpHandler.Commands
         public SwitchParameter AllOrNothing { get; set; }
 
         /// <summary>The connection parameters given on the command line, to lay over -Config (or the defaults).</summary>
-        private ConfigParameters GivenConnection() => new()
+        private ConfigParameters GivenConnection(ProviderFiles files) => new ConfigParameters
         {
             SmtpServer = SmtpServer,
             Port = commandLine.Contains(nameof(Port)) ? Port : null,
@@ -170,7 +171,7 @@ namespace SmtpHandler.Commands
             ConnectionCount = commandLine.Contains(nameof(ConnectionCount)) ? ConnectionCount : null,
             Proxy = Proxy,
             ProxyCredential = ProxyCredential,
-        };
+        }.WithTls(GivenTls, files);
 
         /// <summary>The message parts given on the command line, shared by every message of the call; files resolved.</summary>
         private MessageParameters GivenMessage(ProviderFiles files) => new()

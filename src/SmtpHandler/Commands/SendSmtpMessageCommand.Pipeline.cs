@@ -13,16 +13,29 @@ namespace SmtpHandler.Commands
     {
         private void Collect(PSObject obj)
         {
+            var values = ItemValues();
+            var piped = PipedPaths(obj);
+            if (piped == null)
+            {
+                itemErrors++;
+                return;
+            }
+
             PipelineItem item;
             try
             {
-                item = PipelineItemReader.Read(obj);
+                item = piped.Count > 0 ? new PipelineItem(obj, Array.Empty<string>(), null) : PipelineItemReader.Read(obj);
             }
             catch (SmtpHandlerException ex)
             {
                 if (BoundFromPipeline(nameof(To)) is string[] scripted && scripted.Length > 0)
                 {
                     item = new PipelineItem(obj, SplitAddresses(scripted), null);
+                }
+                else if (values.Cc.Count > 0 || values.Bcc.Count > 0 || (InvokedAsSendMailMessage && PropertyAttachments().Any()))
+                {
+                    // Its recipients are in Cc or Bcc, or (as Send-MailMessage) it brings only files.
+                    item = new PipelineItem(obj, Array.Empty<string>(), null);
                 }
                 else
                 {
@@ -32,7 +45,7 @@ namespace SmtpHandler.Commands
                 }
             }
 
-            var parts = new ItemParts(item) { Addresses = item.Addresses };
+            var parts = new ItemParts(item) { Addresses = item.Addresses, Values = values, Connection = ItemConnectionValues() };
 
             // A -To script block (delay-bind) wins over the address properties the item carries.
             if (BoundFromPipeline(nameof(To)) is string[] to && to.Length > 0 && !PipelineItemReader.IsAddressPropertyValue(obj, to))
@@ -43,7 +56,7 @@ namespace SmtpHandler.Commands
             parts.Subject = BoundFromPipeline(nameof(Subject)) as string;
             parts.Body = BoundFromPipeline(nameof(Body)) as string;
             parts.HtmlBody = BoundFromPipeline(nameof(HtmlBody)) as string;
-            var itemFiles = new List<string>();
+            var itemFiles = new List<string>(piped);
             if (item.File != null)
             {
                 itemFiles.Add(item.File);
@@ -63,11 +76,10 @@ namespace SmtpHandler.Commands
             parts.Files = itemFiles.Distinct(StringComparer.Ordinal).ToList();
             if (!Individual)
             {
-                Remember(pipelineSubjects, parts.Subject);
-                Remember(pipelineBodies, parts.Body);
-                Remember(pipelineHtmlBodies, parts.HtmlBody);
+                AgreeOnMessage(parts);
             }
 
+            AgreeOnConnection(parts.Connection);
             items.Add(parts);
         }
 
@@ -78,6 +90,12 @@ namespace SmtpHandler.Commands
         /// </summary>
         private IEnumerable<string> ItemAttachments(PSObject obj, PipelineItem item)
         {
+            if (InvokedAsSendMailMessage && !commandLine.Contains(nameof(Attachments)))
+            {
+                // Send-MailMessage attached what an item's Attachments or PsPath property named: a script written for it expects that.
+                return PropertyAttachments();
+            }
+
             if (attachmentsPerItem)
             {
                 return HasEveryPath(Attachments)
@@ -113,32 +131,97 @@ namespace SmtpHandler.Commands
                 nameof(Subject) => Subject,
                 nameof(Body) => Body,
                 nameof(HtmlBody) => HtmlBody,
+                nameof(From) => From,
+                nameof(Cc) => Cc,
+                nameof(Bcc) => Bcc,
+                nameof(ReplyTo) => ReplyTo,
+                nameof(BodyAsHtml) => BodyAsHtml,
+                nameof(Priority) => Priority,
+                nameof(DeliveryNotificationOption) => DeliveryNotificationOption,
+                nameof(Encoding) => Encoding,
+                nameof(SmtpServer) => SmtpServer,
+                nameof(Port) => Port,
+                nameof(UseSsl) => UseSsl,
                 _ => null,
             };
         }
 
-        private static void Remember(HashSet<string> values, string? value)
+        /// <summary>The message values this item bound by property name; defaults and empty values count as not given.</summary>
+        private ItemMessageValues ItemValues() => new()
         {
-            if (value != null)
-            {
-                values.Add(value);
-            }
+            From = BoundFromPipeline(nameof(From)) is string from && !string.IsNullOrWhiteSpace(from) ? from : null,
+            Cc = NonEmptyAddresses(BoundFromPipeline(nameof(Cc)) as string[]),
+            Bcc = NonEmptyAddresses(BoundFromPipeline(nameof(Bcc)) as string[]),
+            ReplyTo = NonEmptyAddresses(BoundFromPipeline(nameof(ReplyTo)) as string[]),
+            BodyAsHtml = BoundFromPipeline(nameof(BodyAsHtml)) is SwitchParameter html && html.IsPresent,
+            Priority = BoundFromPipeline(nameof(Priority)) is System.Net.Mail.MailPriority priority && priority != System.Net.Mail.MailPriority.Normal ? MessageComposer.ToPriority(priority) : null,
+            DeliveryNotification = BoundFromPipeline(nameof(DeliveryNotificationOption)) is System.Net.Mail.DeliveryNotificationOptions dno && dno != System.Net.Mail.DeliveryNotificationOptions.None ? MessageComposer.ToDeliveryNotification(dno) : null,
+            Encoding = BoundFromPipeline(nameof(Encoding)) as System.Text.Encoding,
+        };
+
+        private ItemConnection ItemConnectionValues() => new()
+        {
+            SmtpServer = BoundFromPipeline(nameof(SmtpServer)) is string server && !string.IsNullOrWhiteSpace(server) ? server.Trim() : null,
+            Port = BoundFromPipeline(nameof(Port)) is int port && port != 0 ? port : null,
+            UseSsl = BoundFromPipeline(nameof(UseSsl)) is SwitchParameter ssl && ssl.IsPresent,
+        };
+
+        /// <summary>Default mode: the values that must be the same for every item of the one message.</summary>
+        private void AgreeOnMessage(ItemParts parts)
+        {
+            messageAgreement.Add(nameof(Subject), parts.Subject);
+            messageAgreement.Add(nameof(Body), parts.Body);
+            messageAgreement.Add(nameof(HtmlBody), parts.HtmlBody);
+            var v = parts.Values;
+            messageAgreement.Add(nameof(From), v.From);
+            messageAgreement.Add(nameof(ReplyTo), v.ReplyTo.Count > 0 ? v.ReplyTo : null, string.Join(",", v.ReplyTo));
+            messageAgreement.Add(nameof(BodyAsHtml), v.BodyAsHtml ? (object)true : null);
+            messageAgreement.Add(nameof(Priority), v.Priority);
+            messageAgreement.Add(nameof(DeliveryNotificationOption), v.DeliveryNotification);
+            messageAgreement.Add(nameof(Encoding), v.Encoding, v.Encoding?.WebName + (v.Encoding?.GetPreamble().Length > 0 ? "+bom" : string.Empty));
+            pipelineCc.AddRange(v.Cc);
+            pipelineBcc.AddRange(v.Bcc);
         }
 
-        /// <summary>A value bound from pipeline items in default mode: fine when they all agree.</summary>
-        private string? OneValue(HashSet<string> values, string parameter)
+        /// <summary>Every mode: one call is one connection, so the items' servers, ports and TLS must agree.</summary>
+        private void AgreeOnConnection(ItemConnection connection)
         {
-            if (values.Count > 1)
+            connectionAgreement.Add(nameof(SmtpServer), connection.SmtpServer, connection.SmtpServer?.ToLowerInvariant());
+            connectionAgreement.Add(nameof(Port), connection.Port);
+            connectionAgreement.Add(nameof(UseSsl), connection.UseSsl ? (object)true : null);
+        }
+
+        /// <summary>Default mode: what all the items gave alike, laid over the command line's parameters; refused when they differ.</summary>
+        private MessageParameters AgreedParameters()
+        {
+            if (messageAgreement.Disagreement() is (string parameter, int count))
             {
                 ThrowTerminatingError(ErrorRecords.Create(
                     "PerItemValueNeedsIndividual",
                     ErrorCategory.InvalidArgument,
-                    $"The pipeline items give {values.Count} different values for -{parameter}, but without -Individual they all go into one message. Add -Individual for one message per item, or give -{parameter} on the command line. Nothing was sent.",
+                    $"The pipeline items give {count} different values for -{parameter}, but without -Individual they all go into one message. Add -Individual for one message per item, or give -{parameter} on the command line. Nothing was sent.",
                     parameter));
             }
 
-            return values.FirstOrDefault();
+            return parameters.With(new ItemMessageValues
+            {
+                From = messageAgreement.Agreed<string>(nameof(From)),
+                Cc = pipelineCc,
+                Bcc = pipelineBcc,
+                ReplyTo = messageAgreement.Agreed<IReadOnlyList<string>>(nameof(ReplyTo)) ?? Array.Empty<string>(),
+                BodyAsHtml = messageAgreement.AgreedValue<bool>(nameof(BodyAsHtml)) == true,
+                Priority = messageAgreement.AgreedValue<SmtpMessagePriority>(nameof(Priority)),
+                DeliveryNotification = messageAgreement.AgreedValue<SmtpDeliveryNotification>(nameof(DeliveryNotificationOption)),
+                Encoding = messageAgreement.Agreed<System.Text.Encoding>(nameof(Encoding)),
+            });
         }
+
+        /// <summary>What an item's Attachments or PsPath property named (bound to -Attachments by property name).</summary>
+        private IReadOnlyList<string> PropertyAttachments() =>
+            !commandLine.Contains(nameof(Attachments)) && Attachments != null ? Attachments.Where(p => !string.IsNullOrEmpty(p)).ToList() : Array.Empty<string>();
+
+        private static IReadOnlyList<string> NonEmptyAddresses(string[]? addresses) =>
+            addresses == null ? Array.Empty<string>() : SplitAddresses(addresses.Where(a => !string.IsNullOrWhiteSpace(a))).Where(a => !string.IsNullOrWhiteSpace(a)).ToList();
 
         private static IReadOnlyList<string> SplitAddresses(IEnumerable<string>? addresses) =>
             addresses == null ? Array.Empty<string>() : addresses.SelectMany(MailAddressList.Split).ToList();

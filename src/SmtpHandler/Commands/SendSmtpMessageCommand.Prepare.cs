@@ -15,15 +15,34 @@ namespace SmtpHandler.Commands
         /// <summary>Default mode: all pipeline recipients and files in one message.</summary>
         private List<PreparedMessage>? PrepareSingle()
         {
+            var agreed = AgreedParameters();
+            var pipelineAddresses = items.SelectMany(i => i.Addresses).ToList();
+            HintAtPipelineAs(pipelineAddresses.Count);
             var message = MessageComposer.Single(
-                parameters,
-                items.SelectMany(i => i.Addresses),
+                agreed,
+                pipelineAddresses,
                 items.SelectMany(i => i.Files),
-                parameters.Subject ?? OneValue(pipelineSubjects, nameof(Subject)),
-                parameters.Body ?? OneValue(pipelineBodies, nameof(Body)),
-                parameters.HtmlBody ?? OneValue(pipelineHtmlBodies, nameof(HtmlBody)));
+                parameters.Subject ?? messageAgreement.Agreed<string>(nameof(Subject)),
+                parameters.Body ?? messageAgreement.Agreed<string>(nameof(Body)),
+                parameters.HtmlBody ?? messageAgreement.Agreed<string>(nameof(HtmlBody)));
             RequireHtmlForInlineImages(message);
-            var prepared = Try(() => mailer!.Prepare(message, skipInvalidRecipients: true));
+            PreparedMessage prepared;
+            try
+            {
+                prepared = mailer!.Prepare(message, skipInvalidRecipients: true);
+            }
+            catch (SmtpHandlerException ex) when (ex.ErrorId == "NoSender")
+            {
+                // Like an item's own failure in -Individual mode: an error that -ErrorAction governs, and nothing is sent.
+                WriteSmtpError(ex);
+                return null;
+            }
+            catch (SmtpHandlerException ex)
+            {
+                ThrowSmtpError(ex);
+                throw;
+            }
+
             Log.Step($"Prepared one message '{prepared.Subject}' for {prepared.Recipients.Count} recipient(s){(items.Count > 0 ? $" ({items.Count} from the pipeline)" : string.Empty)}");
             return new List<PreparedMessage> { prepared };
         }
@@ -139,14 +158,19 @@ namespace SmtpHandler.Commands
         private int ReportInvalidAddresses(List<PreparedMessage> prepared)
         {
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var refused in prepared.SelectMany(m => m.RefusedBeforeSending).Where(r => r.ErrorId == "InvalidMailAddress"))
+            foreach (var message in prepared)
             {
-                if (seen.Add(refused.Address))
+                // "The others are sent to" only when there are others: a message left with none is not sent.
+                var consequence = AllOrNothing
+                    ? "Nothing will be sent (-AllOrNothing)."
+                    : message.Recipients.Count > 0 ? "It is left out; the other recipients are sent to." : "It is left out, and no valid recipient is left: the message is not sent.";
+                foreach (var refused in message.RefusedBeforeSending.Where(r => r.ErrorId == ErrorRecords.InvalidMailAddress))
                 {
-                    var why = refused.Reason?.Replace("Invalid address: ", string.Empty);
-                    WriteError(ErrorRecords.RecipientNotAttempted(
-                        refused,
-                        $"'{refused.Address}' is not a valid mail address: {why} {(AllOrNothing ? "Nothing will be sent (-AllOrNothing)." : "It is left out; the other recipients are sent to.")}"));
+                    if (seen.Add(refused.Address))
+                    {
+                        var why = refused.Reason?.Replace("Invalid address: ", string.Empty);
+                        WriteError(ErrorRecords.RecipientNotAttempted(refused, $"'{refused.Address}' is not a valid mail address: {why} {consequence}"));
+                    }
                 }
             }
 

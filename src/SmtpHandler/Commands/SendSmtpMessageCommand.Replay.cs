@@ -31,7 +31,7 @@ namespace SmtpHandler.Commands
         private void BeginReplay()
         {
             files = new ProviderFiles(this);
-            config = BuildConfig(GivenConnection(), Config);
+            config = BuildConfig(WithLimits(GivenConnection(files)), Config);
             if (StatePath != null || config.StatePath != null)
             {
                 ThrowTerminatingError(ErrorRecords.Create(

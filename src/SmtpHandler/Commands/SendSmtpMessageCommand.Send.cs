@@ -30,7 +30,11 @@ namespace SmtpHandler.Commands
                     }
 
                     progress.Advance(result);
-                    WriteObject(result);
+                    if (WritesResults)
+                    {
+                        WriteObject(result);
+                    }
+
                     WriteResultErrors(result, reported);
                     WriteResultWarnings(result, reported);
                 }

@@ -18,9 +18,11 @@ namespace SmtpHandler.Commands
         // From this many messages on, -Individual builds them on every core (a few would not repay the threads).
         private const int ParallelPrepareThreshold = 64;
         private readonly List<ItemParts> items = new();
-        private readonly HashSet<string> pipelineSubjects = new(StringComparer.Ordinal);
-        private readonly HashSet<string> pipelineBodies = new(StringComparer.Ordinal);
-        private readonly HashSet<string> pipelineHtmlBodies = new(StringComparer.Ordinal);
+        private readonly PipelineAgreement messageAgreement = new();
+        private readonly PipelineAgreement connectionAgreement = new();
+        private readonly List<string> pipelineCc = new();
+        private readonly List<string> pipelineBcc = new();
+        private ConfigParameters givenConnection = new();
         private HashSet<string> commandLine = new(StringComparer.OrdinalIgnoreCase);
         private MessageParameters parameters = new();
         private SmtpHandlerConfig? config;
@@ -52,7 +54,8 @@ namespace SmtpHandler.Commands
                     givenAttachments));
             }
 
-            foreach (var perItem in new (string Name, object? Value)[] { (nameof(To), To), (nameof(Subject), Subject), (nameof(Body), Body), (nameof(HtmlBody), HtmlBody), (nameof(Attachments), Attachments) })
+            RequireCommandLineValues();
+            foreach (var perItem in new (string Name, object? Value)[] { (nameof(To), To), (nameof(Subject), Subject), (nameof(Body), Body), (nameof(HtmlBody), HtmlBody), (nameof(Attachments), Attachments), (nameof(From), From), (nameof(Cc), Cc), (nameof(Bcc), Bcc), (nameof(ReplyTo), ReplyTo), (nameof(SmtpServer), SmtpServer) })
             {
                 if (perItem.Value == null)
                 {
@@ -66,7 +69,8 @@ namespace SmtpHandler.Commands
             }
 
             files = new ProviderFiles(this);
-            config = BuildConfig(WithLimits(GivenConnection()), Config);
+            givenConnection = WithLimits(GivenConnection(files));
+            config = BuildConfig(givenConnection, Config);
             Log.Step($"Sending through {config}");
             parameters = GivenMessage(files);
             parameters.Security = GivenSecurity(files);
@@ -84,6 +88,12 @@ namespace SmtpHandler.Commands
             template.To = Array.Empty<string>();
             template.Cc = Array.Empty<string>();
             template.Bcc = Array.Empty<string>();
+
+            // The sender may come from each pipeline item (From by property name): each real message is checked with its own.
+            if (template.From == null && template.Sender == null && config.DefaultFrom == null)
+            {
+                template.From = SenderFromPipelineStandIn;
+            }
 
             Try(() => mailer.Validate(template));
         }
@@ -119,6 +129,8 @@ namespace SmtpHandler.Commands
                 return;
             }
 
+            UseItemConnection();
+            WarnOfLiteralPlaceholders();
             var prepared = Individual ? PrepareIndividual() : PrepareSingle();
             if (prepared == null)
             {

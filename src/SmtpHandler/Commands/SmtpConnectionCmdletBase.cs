@@ -23,7 +23,9 @@ namespace SmtpHandler.Commands
         [Parameter]
         public SwitchParameter UseTls { get; set; }
 
+        /// <summary>STARTTLS; -UseSsl is the same switch (Send-MailMessage's name), on every cmdlet.</summary>
         [Parameter]
+        [Alias("UseSsl")]
         public SwitchParameter UseStartTls { get; set; }
 
         [Parameter]
@@ -72,7 +74,7 @@ namespace SmtpHandler.Commands
         public string? LocalDomain { get; set; }
 
         /// <summary>These parameters as given, certificate files resolved (a path that matches no file stops the cmdlet).</summary>
-        private protected ConfigParameters GivenConnection(ProviderFiles files) => new()
+        private protected ConfigParameters GivenConnection(ProviderFiles files) => new ConfigParameters
         {
             SmtpServer = SmtpServer,
             Port = Port,
@@ -80,16 +82,20 @@ namespace SmtpHandler.Commands
             UseStartTls = UseStartTls.IsPresent,
             Credential = Credential,
             AllowUnencryptedAuthentication = AllowUnencryptedAuthentication.IsPresent,
-            TrustedCertificatePaths = (TrustedCertificatePath ?? Array.Empty<string>()).SelectMany(p => files.ResolveOrStop(p, nameof(TrustedCertificatePath))).ToArray(),
-            ClientCertificatePath = ClientCertificatePath == null ? null : files.OneFileOrStop(ClientCertificatePath, nameof(ClientCertificatePath)),
-            ClientCertificatePassword = ClientCertificatePassword,
-            ClientCertificateKeyPath = ClientCertificateKeyPath == null ? null : files.OneFileOrStop(ClientCertificateKeyPath, nameof(ClientCertificateKeyPath)),
-            CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
-            TlsProtocol = TlsProtocol,
             Timeout = TimeSpan.FromSeconds(Timeout),
             LocalDomain = LocalDomain,
             Proxy = Proxy,
             ProxyCredential = ProxyCredential,
-        };
+        }.WithTls(
+            new TlsParameters
+            {
+                TrustedCertificatePath = TrustedCertificatePath ?? Array.Empty<string>(),
+                ClientCertificatePath = ClientCertificatePath,
+                ClientCertificatePassword = ClientCertificatePassword,
+                ClientCertificateKeyPath = ClientCertificateKeyPath,
+                CheckCertificateRevocation = CheckCertificateRevocation.IsPresent,
+                TlsProtocol = TlsProtocol,
+            },
+            files);
     }
 }

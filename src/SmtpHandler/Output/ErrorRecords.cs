@@ -3,22 +3,30 @@ using System.Management.Automation;
 
 namespace SmtpHandler.Commands
 {
-    /// <summary>The one place ErrorRecords are made: a stable ErrorId, the right category, the input at fault as target.</summary>
+    /// <summary>
+    /// The one place ErrorRecords are made: a stable ErrorId, the right category, the input at fault as target.
+    /// The exception is of the type a Send-MailMessage script catches for the same meaning: every failure is an
+    /// SmtpException (<see cref="SmtpHandlerException"/>), an invalid address a FormatException
+    /// (<see cref="SmtpAddressException"/>), a refused recipient an SmtpFailedRecipient(s)Exception
+    /// (<see cref="SmtpRecipientException"/>).
+    /// </summary>
     internal static class ErrorRecords
     {
+        public const string InvalidMailAddress = "InvalidMailAddress";
+
         public static ErrorRecord From(SmtpHandlerException exception) =>
-            new(exception, exception.ErrorId, Category(exception.Kind), exception.Target);
+            new(ForScripts(exception), exception.ErrorId, Category(exception.Kind), exception.Target);
 
         public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner = null) =>
             new(new SmtpHandlerException(errorId, SmtpFailureKind.InvalidArgument, message, target, inner), errorId, category, target);
 
         public static ErrorRecord RecipientRejected(SmtpRecipientResult recipient, SmtpSendResult result) =>
             new(
-                new SmtpHandlerException(
-                    "RecipientRejected",
-                    SmtpFailureKind.ServerRejected,
+                new SmtpRecipientException(
                     WithDiagnosisHint($"The server refused {recipient.Address} for message '{result.Subject}': {recipient.ReplyCode} {recipient.Reply}", recipient.Reply, recipient.ReplyCode),
-                    recipient.Address),
+                    recipient.Address,
+                    recipient.ReplyCode,
+                    recipient.Reply),
                 "RecipientRejected",
                 ErrorCategory.InvalidResult,
                 recipient.Address);
@@ -42,9 +50,9 @@ namespace SmtpHandler.Commands
         /// <summary>A recipient we did not offer to the server, for a reason of ours (invalid address, no SMTPUTF8).</summary>
         public static ErrorRecord RecipientNotAttempted(SmtpRecipientResult recipient, string message) =>
             new(
-                new SmtpHandlerException(recipient.ErrorId ?? "RecipientNotAttempted", SmtpFailureKind.InvalidArgument, message, recipient.Address),
+                ForScripts(new SmtpHandlerException(recipient.ErrorId ?? "RecipientNotAttempted", SmtpFailureKind.InvalidArgument, message, recipient.Address)),
                 recipient.ErrorId ?? "RecipientNotAttempted",
-                recipient.ErrorId == "InvalidMailAddress" ? ErrorCategory.InvalidArgument : ErrorCategory.InvalidOperation,
+                recipient.ErrorId == InvalidMailAddress ? ErrorCategory.InvalidArgument : ErrorCategory.InvalidOperation,
                 recipient.Address);
 
         /// <summary>A whole message (or the rest of the send) that could not go: connection, TLS, login.</summary>
@@ -63,6 +71,12 @@ namespace SmtpHandler.Commands
         /// <summary>A refusal Exchange Online gives when a setup step is missing points to Test-SmtpConnection, which names the fix.</summary>
         private static string WithDiagnosisHint(string message, string? reply, int? code = null) =>
             Findings.ExchangeRefusalHint(reply, code) is { } hint ? $"{message.TrimEnd()} {hint}" : message;
+
+        /// <summary>The exception a script sees: an invalid address as a FormatException, anything else as it is (an SmtpException).</summary>
+        private static Exception ForScripts(SmtpHandlerException exception) =>
+            exception.ErrorId == InvalidMailAddress
+                ? new SmtpAddressException(exception.Message, exception.Target as string ?? string.Empty, exception)
+                : exception;
 
         private static ErrorCategory Category(SmtpFailureKind kind) => kind switch
         {

@@ -23,6 +23,12 @@ namespace SmtpHandler.Commands
 
         public string? HtmlBody { get; set; }
 
+        /// <summary>The other message values the item bound by property name (From, Cc, Bcc, ReplyTo...).</summary>
+        public ItemMessageValues Values { get; set; } = new();
+
+        /// <summary>The connection values the item bound by property name (SmtpServer, Port, UseSsl).</summary>
+        public ItemConnection Connection { get; set; } = new();
+
         /// <summary>Full paths of files this item brings (a piped file, or -Attachments bound from the item).</summary>
         public IReadOnlyList<string> Files { get; set; } = Array.Empty<string>();
     }

@@ -17,8 +17,9 @@ namespace SmtpHandler.Commands
             Build(p, pipelineAddresses.ToList(), subject, body, htmlBody, pipelineFiles.ToList(), p.MessageId);
 
         /// <summary>-Individual: one message for one item; command-line templates get the item's placeholders.</summary>
-        public static SmtpMessage ForItem(MessageParameters p, ItemParts item, PlaceholderValues values)
+        public static SmtpMessage ForItem(MessageParameters commandLine, ItemParts item, PlaceholderValues values)
         {
+            var p = commandLine.With(item.Values);
             var html = p.BodyAsHtml;
             var subject = item.Subject ?? Expand(p, p.Subject, values, false);
             var body = item.Body ?? Expand(p, p.Body, values, html);

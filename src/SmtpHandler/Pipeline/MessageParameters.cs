@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 
 namespace SmtpHandler.Commands
@@ -48,6 +49,25 @@ namespace SmtpHandler.Commands
         public SmtpCalendarEvent? CalendarEvent { get; set; }
         /// <summary>S/MIME and DKIM for every message of the call (read once); null for none.</summary>
         public MessageSecurity? Security { get; set; }
+
+        /// <summary>
+        /// These parameters with what a pipeline item (or, in default mode, all items alike) gave where the command
+        /// line gave nothing: its sender, Reply-To, format, priority, notification and encoding replace, its Cc and
+        /// Bcc add. The parsed texts are shared with this instance.
+        /// </summary>
+        public MessageParameters With(ItemMessageValues item)
+        {
+            var copy = (MessageParameters)MemberwiseClone();
+            copy.From = item.From ?? From;
+            copy.Cc = item.Cc.Count == 0 ? Cc : Cc.Concat(item.Cc).ToList();
+            copy.Bcc = item.Bcc.Count == 0 ? Bcc : Bcc.Concat(item.Bcc).ToList();
+            copy.ReplyTo = item.ReplyTo.Count == 0 ? ReplyTo : item.ReplyTo;
+            copy.BodyAsHtml = BodyAsHtml || item.BodyAsHtml;
+            copy.Priority = item.Priority ?? Priority;
+            copy.DeliveryNotification = item.DeliveryNotification ?? DeliveryNotification;
+            copy.Encoding = item.Encoding ?? Encoding;
+            return copy;
+        }
 
         /// <summary>Each command-line text parsed once for all the items of a send, not once per item.</summary>
         public PlaceholderTemplate Template(string text)
