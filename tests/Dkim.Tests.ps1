@@ -126,6 +126,17 @@ Describe 'Send-SmtpMessage -DkimDomain -DkimSelector -DkimPrivateKeyPath' {
         } finally { $utf8.Dispose() }
     }
 
+    It 'verifies on a server without SMTPUTF8 when a non-ASCII recipient is left out of the headers: the copy is signed as sent' {
+        # The default test server offers no SMTPUTF8: zoë is not attempted and left out of To, so the copy alice
+        # receives has headers of its own, which its DKIM signature must cover.
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Server.Port -From 'ops@example.test' -To 'alice@example.test', 'zoë@example.test' -Subject 'Seven bit' -Body 'Copy' @Dkim -DkimPrivateKeyPath $RsaKey -ErrorAction SilentlyContinue
+        ($result.Recipients | Where-Object Address -EQ 'zoë@example.test').Status | Should -Be 'NotAttempted'
+        $file = Get-LastReceived 'sevenbit'
+        (Get-Content -Raw $file) | Should -Not -Match 'zo'
+        $verdict = Test-Dkim $file $RsaRecord
+        $verdict.Verified | Should -BeTrue -Because $verdict.Output
+    }
+
     It 'signs with an Ed25519 key (ed25519-sha256), which python3-dkim verifies' {
         $null = Send-SmtpMessage @Send @Dkim -DkimPrivateKeyPath $EdKey -Body 'Edwards curve'
         $file = Get-LastReceived 'ed25519'

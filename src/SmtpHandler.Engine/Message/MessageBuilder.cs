@@ -109,7 +109,7 @@ namespace SmtpHandler
                 InlineImages = (message.InlineImages ?? Array.Empty<SmtpAttachment>()).ToList(),
             };
 
-            MimeMessage Build()
+            MimeMessage Build(bool sevenBitHeaders)
             {
                 // An empty message, not new MimeMessage(): that one makes a Date and a Message-Id of its own, which
                 // would be formatted only to be replaced (a cost paid per message in a large send). The headers come
@@ -136,6 +136,11 @@ namespace SmtpHandler
                 var body = BuildBody(content);
                 mime.Body = invitation != null ? invitation.AddTo(body) : body;
                 HeaderEncoding.Apply(mime, headers.Select(h => h.Key));
+                if (sevenBitHeaders)
+                {
+                    SevenBitHeaders.Strip(mime);
+                }
+
                 // S/MIME and DKIM last: DKIM signs the headers and body exactly as they will be sent.
                 security?.Apply(mime, envelope);
                 return mime;

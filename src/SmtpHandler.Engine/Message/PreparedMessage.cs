@@ -15,14 +15,15 @@ namespace SmtpHandler
     /// </summary>
     public sealed class PreparedMessage
     {
-        private readonly Func<MimeMessage> build;
+        // The argument asks for headers without 8-bit octets (a server without SMTPUTF8).
+        private readonly Func<bool, MimeMessage> build;
         private MimeMessage? mime;
         private MimeMessage? sevenBit;
         private string[]? recipients;
 
         internal PreparedMessage(
             SmtpMessage source,
-            Func<MimeMessage> build,
+            Func<bool, MimeMessage> build,
             string messageId,
             string subject,
             MailboxAddress envelopeSender,
@@ -61,7 +62,7 @@ namespace SmtpHandler
         internal MimeMessage Mime
         {
             // Only the session that sends a message touches it (one thread), so no lock.
-            get => mime ??= build();
+            get => mime ??= build(false);
         }
 
         /// <summary>
@@ -75,7 +76,8 @@ namespace SmtpHandler
                 return Mime;
             }
 
-            return sevenBit ??= SevenBitHeaders.Strip(build());
+            // Built afresh, not stripped from the sent form: a DKIM signature must cover the headers this copy carries.
+            return sevenBit ??= build(true);
         }
 
         internal MailboxAddress EnvelopeSenderMailbox { get; }

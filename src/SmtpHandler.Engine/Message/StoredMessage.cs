@@ -72,7 +72,7 @@ namespace SmtpHandler
             var subject = mime.Subject ?? string.Empty;
             var messageId = mime.MessageId ?? string.Empty;
             var source = new SmtpMessage { Subject = subject, MessageId = messageId };
-            return new PreparedMessage(source, () => WithoutBcc(Load(path).Mime), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
+            return new PreparedMessage(source, sevenBitHeaders => sevenBitHeaders ? SevenBitHeaders.Strip(WithoutBcc(Load(path).Mime)) : WithoutBcc(Load(path).Mime), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
         }
 
         /// <summary>The file's message and envelope lines; the message proved to write back as the file has it.</summary>
