@@ -45,6 +45,7 @@ namespace SmtpHandler.Commands
         internal static Type[] Types() => new[]
         {
             typeof(IOAuthTokenSource),
+            typeof(OAuthTokenClaims),
             typeof(SmtpAddressCheck),
             typeof(SmtpCertificateInfo),
             typeof(SmtpConnectionReport),
@@ -59,6 +60,7 @@ namespace SmtpHandler.Commands
             typeof(SmtpRecipientStatus),
             typeof(SmtpSendResult),
             typeof(SmtpSendStatus),
+            typeof(SmtpService),
             typeof(SmtpTlsMode),
             typeof(SmtpTlsVersion),
         };
