@@ -124,6 +124,18 @@ Describe 'Send-SmtpMessage -EncryptionCertificatePath' {
         $verify.Output | Should -Match 'Signed and sealed'
     }
 
+    It 'with -AllOrNothing sends nothing when a recipient has no certificate, after naming that recipient' {
+        $before = $Server.Delivered.Count
+        $sessions = $Server.Sessions.Count
+        $stopped = $null
+        try { Send-SmtpMessage @Send -To 'alice@example.test', 'carol@example.test' -Body 'All or nothing' -EncryptionCertificatePath $Alice.Pem -AllOrNothing -ErrorVariable problems -ErrorAction SilentlyContinue }
+        catch { $stopped = $_ }
+        $stopped.FullyQualifiedErrorId | Should -Be 'InvalidInputNothingSent,SmtpHandler.Commands.SendSmtpMessageCommand'
+        @($problems | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] -and $_.FullyQualifiedErrorId -like 'NoEncryptionCertificate,*' -and "$($_.TargetObject)" -eq 'carol@example.test' }).Count | Should -Be 1
+        $Server.Delivered.Count | Should -Be $before
+        $Server.Sessions.Count | Should -Be $sessions -Because 'nothing is sent, so no connection is made'
+    }
+
     It 'with -Individual encrypts each message to its own recipient, and a recipient without a certificate is NotAttempted' {
         $people = 'alice@example.test', 'bob@example.test', 'carol@example.test' | ForEach-Object { [pscustomobject]@{ Email = $_ } }
         $before = $Server.Delivered.Count

@@ -177,6 +177,24 @@ namespace SmtpHandler.Commands
             return seen.Count;
         }
 
+        /// <summary>
+        /// With -AllOrNothing: each recipient an encrypted message could not be sent to (no certificate names it) once,
+        /// as a non-terminating error before the send stops; returns how many there were.
+        /// </summary>
+        private int ReportUnreadableRecipients(List<PreparedMessage> prepared)
+        {
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var refused in prepared.SelectMany(m => m.RefusedBeforeSending).Where(r => r.ErrorId == MessageSecurityErrors.NoEncryptionCertificate))
+            {
+                if (seen.Add(refused.Address))
+                {
+                    WriteError(ErrorRecords.RecipientNotAttempted(refused, $"{refused.Reason} Nothing will be sent (-AllOrNothing)."));
+                }
+            }
+
+            return seen.Count;
+        }
+
         private void RequireHtmlForInlineImages(SmtpMessage message)
         {
             if (message.InlineImages.Count > 0 && message.HtmlBody == null)

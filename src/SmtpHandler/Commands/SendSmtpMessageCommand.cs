@@ -138,12 +138,13 @@ namespace SmtpHandler.Commands
             }
 
             var invalid = ReportInvalidAddresses(prepared);
-            if (AllOrNothing && (invalid > 0 || itemErrors > 0))
+            var unreadable = AllOrNothing ? ReportUnreadableRecipients(prepared) : 0;
+            if (AllOrNothing && (invalid > 0 || itemErrors > 0 || unreadable > 0))
             {
                 ThrowTerminatingError(ErrorRecords.Create(
                     "InvalidInputNothingSent",
                     ErrorCategory.InvalidData,
-                    $"Nothing was sent: -AllOrNothing, and {invalid} invalid address(es) and {itemErrors} unusable pipeline item(s) were found (see the errors above).",
+                    $"Nothing was sent: -AllOrNothing, and {invalid} invalid address(es), {unreadable} recipient(s) without an encryption certificate and {itemErrors} unusable pipeline item(s) were found (see the errors above).",
                     null));
             }
 
