@@ -301,7 +301,10 @@ Describe 'A proxy that is not there, or never answers' {
                 Send-SmtpMessage -Config $config -From 'ops@example.test' -To 'ann@example.test' -Subject 'Stop' -Body 'x'
             }).AddParameters(@{ Module = $ModulePath; Port = $silent.Port })
             $async = $ps.BeginInvoke()
-            Start-Sleep -Milliseconds 1000
+            # The new runspace imports the module before it reaches the proxy: wait for that (a busy machine is slow), then stop.
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ($silent.Connections -lt 1 -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $silent.Connections | Should -Be 1 -Because 'the send must reach the proxy before it is stopped'
             $async.IsCompleted | Should -BeFalse -Because 'the send must still be waiting for the proxy when it is stopped'
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $stopping = $ps.BeginStop($null, $null)
