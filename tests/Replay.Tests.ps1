@@ -173,6 +173,38 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $Server.Connections | Should -Be 0
     }
 
+    It 'refuses a link to a named pipe with MessageFileNotRegular, without opening it (no hang)' -Skip:(-not $IsLinux) {
+        $fifo = Join-Path $TestDrive 'pipe-target'
+        & mkfifo $fifo
+        $link = Join-Path $TestDrive 'pipe-link.eml'
+        New-Item -ItemType SymbolicLink -Path $link -Target $fifo | Out-Null
+        # In its own process: a send blocked in open() could not be stopped in this one.
+        $job = Start-Job -ScriptBlock {
+            param($Module, $Port, $Path)
+            Import-Module $Module
+            $err = $null
+            Send-SmtpMessage -Config (New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $Port) -MessagePath $Path -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+            @($err | ForEach-Object FullyQualifiedErrorId)
+        } -ArgumentList $ModulePath, $Server.Port, $link
+        try {
+            Wait-Job $job -Timeout 30 | Out-Null
+            $job.State | Should -Be 'Completed' -Because 'a link to a pipe must be refused, not opened (open() would wait for a writer forever)'
+            $ids = @(Receive-Job $job)
+            $ids | Should -HaveCount 1
+            $ids[0] | Should -BeLike 'MessageFileNotRegular,*'
+            $Server.Connections | Should -Be 0
+        }
+        finally {
+            if ($job.State -eq 'Running') {
+                # Release a reader stuck in open() so that the job's process can end.
+                $writer = Start-Job -ScriptBlock { param($p) [System.IO.File]::OpenWrite($p).Dispose() } -ArgumentList $fifo
+                Wait-Job $writer -Timeout 5 | Out-Null
+                Remove-Job $writer -Force
+            }
+            Remove-Job $job -Force
+        }
+    }
+
     It 'refuses message parameters with -MessagePath: the file is sent as it is' {
         $eml = New-EmlFile 'c.eml' "From: a@example.test`r`nTo: x@example.test`r`nSubject: c`r`n`r`nc`r`n"
         { Send-SmtpMessage -Config $Config -MessagePath $eml -Subject 'other' } | Should -Throw -ErrorId 'AmbiguousParameterSet,SmtpHandler.Commands.SendSmtpMessageCommand'

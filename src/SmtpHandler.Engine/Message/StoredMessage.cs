@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using MimeKit;
 
 namespace SmtpHandler
@@ -34,7 +35,7 @@ namespace SmtpHandler
         /// </summary>
         public static PreparedMessage Prepare(string path, string? from, IReadOnlyList<string>? to, SmtpHandlerConfig config, SmtpDeliveryNotification notify)
         {
-            var (mime, envelope) = Load(path);
+            var (mime, envelope, digest) = Read(path);
             var useResent = mime.ResentTo.Count + mime.ResentCc.Count + mime.ResentBcc.Count > 0;
             var sender = Mailbox(from, "From")
                 ?? Mailbox(envelope.Sender, "MessagePath X-Sender")
@@ -72,13 +73,36 @@ namespace SmtpHandler
             var subject = mime.Subject ?? string.Empty;
             var messageId = mime.MessageId ?? string.Empty;
             var source = new SmtpMessage { Subject = subject, MessageId = messageId };
-            return new PreparedMessage(source, sevenBitHeaders => sevenBitHeaders ? SevenBitHeaders.Strip(WithoutBcc(Load(path).Mime)) : WithoutBcc(Load(path).Mime), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
+            return new PreparedMessage(source, sevenBitHeaders => sevenBitHeaders ? SevenBitHeaders.Strip(WithoutBcc(Reread(path, digest))) : WithoutBcc(Reread(path, digest)), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
         }
 
         /// <summary>The file's message and envelope lines; the message proved to write back as the file has it.</summary>
         internal static (MimeMessage Mime, StoredEnvelope Envelope) Load(string path)
         {
-            var (bytes, length) = ReadCapped(path);
+            var (mime, envelope, _) = Read(path);
+            return (mime, envelope);
+        }
+
+        /// <summary>
+        /// The file read again when it is sent, by the same rules, and proved to be the bytes that were checked:
+        /// the envelope and the checks came from the first read, so a file changed since is not sent. (Only a
+        /// digest is kept between the reads: a replay of many files never holds them all.)
+        /// </summary>
+        private static MimeMessage Reread(string path, byte[] digest)
+        {
+            var (mime, _, now) = Read(path);
+            if (!now.SequenceEqual(digest))
+            {
+                throw Invalid("MessageFileChanged", $"'{path}' changed after it was checked: its bytes are not the ones read before; it was not sent.", path);
+            }
+
+            return mime;
+        }
+
+        private static (MimeMessage Mime, StoredEnvelope Envelope, byte[] Digest) Read(string path)
+        {
+            var bytes = ReadCapped(path);
+            var length = bytes.Length;
             var envelope = StoredEnvelope.Read(bytes, length);
             var size = length - envelope.MessageOffset;
             if (size == 0)
@@ -120,55 +144,30 @@ namespace SmtpHandler
             }
 
             Stored.Add(mime, path);
-            return (mime, envelope);
+            using var sha = SHA256.Create();
+            return (mime, envelope, sha.ComputeHash(bytes));
         }
 
-        /// <summary>A regular file's bytes, at most <see cref="MaxBytes"/>: a pipe or device is refused, a huge file is not read.</summary>
-        private static (byte[] Bytes, int Length) ReadCapped(string path)
+        /// <summary>
+        /// A regular file's bytes (a link is followed), at most <see cref="MaxBytes"/>: a pipe or device, or a link
+        /// to one, is refused without being opened (opening a pipe waits for a writer); a huge file is not read.
+        /// </summary>
+        private static byte[] ReadCapped(string path)
         {
-            if (Directory.Exists(path))
+            var bytes = RegularFile.TryReadAll(path, MaxBytes, out var why, out var problem);
+            if (bytes != null)
             {
-                throw Invalid("MessageFileIsDirectory", $"'{path}' is a directory, not a message file.", path);
+                return bytes;
             }
 
-            if (!File.Exists(path))
+            throw problem switch
             {
-                throw Invalid("MessageFileNotFound", $"The message file '{path}' does not exist.", path);
-            }
-
-            try
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                if (!stream.CanSeek)
-                {
-                    throw Invalid("MessageFileNotRegular", $"'{path}' is not a regular file (a pipe or a device).", path);
-                }
-
-                if (stream.Length > MaxBytes)
-                {
-                    throw TooLarge(path, stream.Length);
-                }
-
-                var buffer = new byte[Math.Min(stream.Length + 1, MaxBytes + 1L)];
-                var total = 0;
-                int read;
-                while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
-                {
-                    total += read;
-                }
-
-                // A file that grew since its length was read, or a device that reports none, is still capped.
-                if (total > MaxBytes)
-                {
-                    throw TooLarge(path, total);
-                }
-
-                return (buffer, total);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw Invalid("MessageFileUnreadable", $"The message file '{path}' cannot be read: {ex.Message}", path);
-            }
+                RegularFileProblem.Directory => Invalid("MessageFileIsDirectory", $"'{path}' {why}: not a message file.", path),
+                RegularFileProblem.NotFound => Invalid("MessageFileNotFound", $"The message file '{path}' {why}.", path),
+                RegularFileProblem.TooLarge => Invalid("MessageFileTooLarge", $"'{path}' is larger than {MaxBytes:N0} bytes; message files of up to {MaxBytes:N0} bytes are sent.", path),
+                RegularFileProblem.EmptyOrNotRegular => Invalid("MessageFileEmpty", $"'{path}' holds no message: it {why}.", path),
+                _ => Invalid("MessageFileUnreadable", $"The message file '{path}' {why}.", path),
+            };
         }
 
         // Bcc lines are never sent: the envelope has their addresses, the header would show them to everyone.
@@ -194,9 +193,6 @@ namespace SmtpHandler
 
         private static MailboxAddress? Mailbox(string? text, string parameter) =>
             string.IsNullOrWhiteSpace(text) ? null : MailAddressParser.Parse(text, parameter);
-
-        private static SmtpHandlerException TooLarge(string path, long size) =>
-            Invalid("MessageFileTooLarge", $"'{path}' is {size:N0} bytes; message files of up to {MaxBytes:N0} bytes are sent.", path);
 
         private static SmtpHandlerException Invalid(string errorId, string message, object? target) =>
             new(errorId, SmtpFailureKind.InvalidArgument, message, target) { ParameterName = Parameter };

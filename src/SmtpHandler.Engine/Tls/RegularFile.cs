@@ -23,27 +23,51 @@ namespace SmtpHandler
         /// "The file '…' …" (does not exist, is a directory, is empty or not a regular file, is too large, cannot
         /// be read).
         /// </summary>
-        public static byte[]? TryReadAll(string path, int maxBytes, out string why)
+        public static byte[]? TryReadAll(string path, int maxBytes, out string why) => TryReadAll(path, maxBytes, out why, out _);
+
+        /// <summary>As <see cref="TryReadAll(string, int, out string)"/>, with which case it was when null.</summary>
+        public static byte[]? TryReadAll(string path, int maxBytes, out string why, out RegularFileProblem problem)
         {
             try
             {
-                return Read(path, maxBytes, out why);
+                return Read(path, maxBytes, out why, out problem);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException || ex is SecurityException)
             {
-                why = ex is FileNotFoundException || ex is DirectoryNotFoundException ? "does not exist" : $"cannot be read ({ex.Message})";
+                var missing = ex is FileNotFoundException || ex is DirectoryNotFoundException;
+                why = missing ? "does not exist" : $"cannot be read ({ex.Message})";
+                problem = missing ? RegularFileProblem.NotFound : RegularFileProblem.Unreadable;
                 return null;
             }
         }
 
-        private static byte[]? Read(string path, int maxBytes, out string why)
+        /// <summary>
+        /// The full path of what <paramref name="path"/> finally points to when it is a link (so that its kind can be
+        /// looked at), else <paramref name="path"/>; the path itself where the runtime cannot tell.
+        /// </summary>
+        public static string FinalPath(string path)
         {
+            try
+            {
+                var info = new FileInfo(path);
+                return info.Exists && info.Attributes.HasFlag(FileAttributes.ReparsePoint) ? FinalTarget(info)?.FullName ?? path : path;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException || ex is SecurityException)
+            {
+                return path;
+            }
+        }
+
+        private static byte[]? Read(string path, int maxBytes, out string why, out RegularFileProblem problem)
+        {
+            problem = RegularFileProblem.Directory;
             if (Directory.Exists(path))
             {
                 why = "is a directory, not a file";
                 return null;
             }
 
+            problem = RegularFileProblem.NotFound;
             var info = new FileInfo(path);
             if (!info.Exists)
             {
@@ -57,6 +81,7 @@ namespace SmtpHandler
             {
                 if (!target.Exists)
                 {
+                    problem = Directory.Exists(target.FullName) ? RegularFileProblem.Directory : RegularFileProblem.NotFound;
                     why = Directory.Exists(target.FullName) ? $"is a link to the directory '{target.FullName}'" : $"is a link to '{target.FullName}', which does not exist";
                     return null;
                 }
@@ -64,12 +89,14 @@ namespace SmtpHandler
                 // A named pipe, a device or a /proc file reports a size of 0, like an empty file: none is read.
                 if (target.Length == 0)
                 {
+                    problem = RegularFileProblem.EmptyOrNotRegular;
                     why = "is empty, or is not a regular file (a named pipe or a device)";
                     return null;
                 }
 
                 if (target.Length > maxBytes)
                 {
+                    problem = RegularFileProblem.TooLarge;
                     why = TooLarge(maxBytes);
                     return null;
                 }
@@ -85,6 +112,7 @@ namespace SmtpHandler
                 copy.Write(buffer, 0, read);
                 if (copy.Length > maxBytes)
                 {
+                    problem = RegularFileProblem.TooLarge;
                     why = TooLarge(maxBytes);
                     return null;
                 }
@@ -92,11 +120,13 @@ namespace SmtpHandler
 
             if (copy.Length == 0)
             {
+                problem = RegularFileProblem.EmptyOrNotRegular;
                 why = "is empty, or is not a regular file (a named pipe or a device)";
                 return null;
             }
 
             why = string.Empty;
+            problem = RegularFileProblem.None;
             return copy.ToArray();
         }
 

@@ -78,22 +78,36 @@ namespace SmtpHandler.Commands
         /// </summary>
         private void RequireRegularFile(string path)
         {
-            string? mode = null;
+            var mode = UnixItemType(path);
+            var target = path;
+            if (mode == "SymbolicLink")
+            {
+                // A link is judged by what it finally points to: a link to a pipe would block in open() like the pipe.
+                target = RegularFile.FinalPath(path);
+                mode = target == path ? null : UnixItemType(target);
+            }
+
+            if (mode != null && mode != "File")
+            {
+                var what = target == path ? $"it is a {mode}" : $"it is a link to '{target}', a {mode}";
+                throw new SmtpHandlerException("MessageFileNotRegular", SmtpFailureKind.InvalidArgument, $"'{path}' is not a regular file ({what}).", path) { ParameterName = nameof(MessagePath) };
+            }
+        }
+
+        /// <summary>What PowerShell 7's file-system provider says a path is (File, Directory, SymbolicLink, NamedPipe…); null where it can't.</summary>
+        private string? UnixItemType(string path)
+        {
             try
             {
                 // The provider's item carries the file's stat (UnixStat), which UnixMode reads; a bare FileInfo does not.
                 var item = SessionState.InvokeProvider.Item.Get(new[] { path }, true, true).FirstOrDefault();
                 var stat = item?.Properties["UnixStat"]?.Value;
-                mode = stat == null ? null : PSObject.AsPSObject(stat).Properties["ItemType"]?.Value?.ToString();
+                return stat == null ? null : PSObject.AsPSObject(stat).Properties["ItemType"]?.Value?.ToString();
             }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
                 // Windows, or a PowerShell without UnixMode: the engine's own checks stand.
-            }
-
-            if (mode != null && mode != "File" && mode != "SymbolicLink")
-            {
-                throw new SmtpHandlerException("MessageFileNotRegular", SmtpFailureKind.InvalidArgument, $"'{path}' is not a regular file (it is a {mode}).", path) { ParameterName = nameof(MessagePath) };
+                return null;
             }
         }
 

@@ -155,6 +155,26 @@ namespace SmtpHandler.Tests
             Assert.Equal("MessageFileNotFound", Assert.Throws<SmtpHandlerException>(() => mailer.PrepareStored(Path.Combine(folder, "none.eml"))).ErrorId);
         }
 
+        [Fact]
+        public void A_file_changed_after_it_was_checked_is_not_sent_with_the_envelope_of_its_first_read()
+        {
+            var path = Write("changing.eml", "X-Receiver: b@example.test\r\nFrom: a@example.test\r\nTo: b@example.test\r\nSubject: first\r\n\r\nx\r\n");
+            var prepared = new SmtpMailer(new SmtpHandlerConfig()).PrepareStored(path);
+            Write("changing.eml", "X-Receiver: b@example.test\r\nFrom: a@example.test\r\nTo: b@example.test\r\nSubject: other\r\n\r\nx\r\n");
+
+            var ex = Assert.Throws<SmtpHandlerException>(() => prepared.Mime);
+            Assert.Equal("MessageFileChanged", ex.ErrorId);
+            Assert.Equal("MessagePath", ex.ParameterName);
+        }
+
+        [Fact]
+        public void An_unchanged_file_is_read_again_for_sending()
+        {
+            var path = Write("same.eml", "From: a@example.test\r\nTo: b@example.test\r\nSubject: same\r\n\r\nx\r\n");
+            var prepared = new SmtpMailer(new SmtpHandlerConfig()).PrepareStored(path);
+            Assert.Equal("same", prepared.Mime.Subject);
+        }
+
         private string Write(string name, string content)
         {
             var path = Path.Combine(folder, name);
