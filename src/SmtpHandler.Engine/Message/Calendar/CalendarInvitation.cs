@@ -16,6 +16,8 @@ namespace SmtpHandler
         private const string Parameter = "CalendarEvent";
         private const int MaxUidLength = 255;
 
+        private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(5 * 365 + 1);
+
         private CalendarInvitation(SmtpCalendarMethod method, string uid, string text)
         {
             Method = method == SmtpCalendarMethod.Cancel ? "CANCEL" : "REQUEST";
@@ -41,6 +43,12 @@ namespace SmtpHandler
             if (e.End <= e.Start)
             {
                 throw Invalid("CalendarEventEndBeforeStart", $"End ({e.End:u}) must be later than Start ({e.Start:u}).", e.End);
+            }
+
+            // No real meeting lasts longer; a longer span would also write a time zone rule for every year of it.
+            if (e.End - e.Start > MaxDuration)
+            {
+                throw Invalid("CalendarEventInvalidTime", $"an event lasts at most {MaxDuration.TotalDays / 365:0} years; End ({e.End:u}) is {(e.End - e.Start).TotalDays:0} days after Start ({e.Start:u}).", e.End);
             }
 
             if (string.IsNullOrWhiteSpace(e.Organizer))
@@ -135,7 +143,8 @@ namespace SmtpHandler
             lines.Add("DTSTAMP:" + CalendarText.Utc(now));
             lines.Add(DateTimeLine("DTSTART", e.Start, zone));
             lines.Add(DateTimeLine("DTEND", e.End, zone));
-            AddText(lines, "SUMMARY", e.Summary ?? subject);
+            // RFC 5546 3.2.2: a REQUEST (and a CANCEL) must carry SUMMARY, so it is written even when empty.
+            lines.Add("SUMMARY:" + CalendarText.Escape(e.Summary ?? subject ?? string.Empty));
             AddText(lines, "LOCATION", e.Location);
             AddText(lines, "DESCRIPTION", e.Description);
             lines.Add("ORGANIZER" + CommonName(organizer) + ":mailto:" + organizer.Address);

@@ -92,6 +92,8 @@ namespace SmtpHandler
         /// <summary>A DURATION (3.3.6) before the start: -PT15M, -PT1H30M, -P1D; zero is PT0S.</summary>
         public static string Before(TimeSpan span)
         {
+            // Whole seconds: DURATION has no fractions, and "-P" alone (under a second) is not one.
+            span = TimeSpan.FromSeconds(Math.Round(span.TotalSeconds, MidpointRounding.AwayFromZero));
             if (span <= TimeSpan.Zero)
             {
                 return "PT0S";

@@ -46,7 +46,10 @@ namespace SmtpHandler
         public static void AppendVTimeZone(List<string> lines, TimeZoneInfo zone, DateTimeOffset from, DateTimeOffset to)
         {
             var windowStart = new DateTimeOffset(from.UtcDateTime.Year, 1, 1, 0, 0, 0, TimeSpan.Zero);
-            var windowEnd = new DateTimeOffset(to.UtcDateTime.Year + 1, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            // The year after 9999 does not exist: there the window stops short of the last day (the day steps below must not overflow).
+            var windowEnd = to.UtcDateTime.Year < 9999
+                ? new DateTimeOffset(to.UtcDateTime.Year + 1, 1, 1, 0, 0, 0, TimeSpan.Zero)
+                : new DateTimeOffset(9999, 12, 30, 0, 0, 0, TimeSpan.Zero);
             lines.Add("BEGIN:VTIMEZONE");
             lines.Add("TZID:" + CalendarText.Escape(zone.Id));
             var offset = zone.GetUtcOffset(windowStart);

@@ -148,6 +148,60 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public void Refuses_an_event_longer_than_five_years_before_writing_a_time_zone_for_each_year()
+        {
+            var berlin = CalendarTimeZone.Find(TimeZoneIds.Berlin, "CalendarEvent");
+            var e = Event(x =>
+            {
+                x.TimeZone = berlin;
+                x.End = x.Start.AddYears(100);
+            });
+            var ex = Assert.Throws<SmtpHandlerException>(() => Create(e));
+            Assert.Equal("CalendarEventInvalidTime", ex.ErrorId);
+            Assert.Equal("CalendarEvent", ex.ParameterName);
+        }
+
+        [Fact]
+        public void Refuses_an_end_in_year_9999_far_from_the_start_with_an_error_of_its_own()
+        {
+            var e = Event(x => x.End = new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero));
+            var ex = Assert.Throws<SmtpHandlerException>(() => Create(e));
+            Assert.Equal("CalendarEventInvalidTime", ex.ErrorId);
+        }
+
+        [Fact]
+        public void Writes_an_event_in_year_9999_with_a_time_zone()
+        {
+            var berlin = CalendarTimeZone.Find(TimeZoneIds.Berlin, "CalendarEvent");
+            var start = new DateTimeOffset(9999, 12, 30, 9, 0, 0, TimeSpan.Zero);
+            var lines = Unfold(Create(Event(x =>
+            {
+                x.TimeZone = berlin;
+                x.Start = start;
+                x.End = start.AddHours(1);
+            })).Text);
+            Assert.Contains($"DTSTART;TZID={berlin.Id}:99991230T100000", lines);
+        }
+
+        [Fact]
+        public void Writes_an_empty_summary_when_neither_summary_nor_subject_is_given()
+        {
+            var e = Event(x => x.Summary = null);
+            var lines = Unfold(CalendarInvitation.Create(e, null, new[] { MailboxAddress.Parse("ann@example.test") }, NoOne, requireAttendees: true, Now).Text);
+            Assert.Contains("SUMMARY:", lines);
+        }
+
+        [Theory]
+        [InlineData(400, "PT0S")]
+        [InlineData(600, "-PT1S")]
+        [InlineData(90_400, "-PT1M30S")]
+        public void Writes_a_reminder_under_a_second_or_with_a_fraction_in_whole_seconds(int milliseconds, string expected)
+        {
+            var lines = Unfold(Create(Event(x => x.Reminder = TimeSpan.FromMilliseconds(milliseconds))).Text);
+            Assert.Contains("TRIGGER:" + expected, lines);
+        }
+
+        [Fact]
         public void Generates_a_uid_at_the_organizers_domain_when_none_is_given()
         {
             var invitation = Create(Event(e => e.Uid = null));
