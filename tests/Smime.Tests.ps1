@@ -124,6 +124,28 @@ Describe 'Send-SmtpMessage -EncryptionCertificatePath' {
         $verify.Output | Should -Match 'Signed and sealed'
     }
 
+    It 'takes a recipient certificate exported with its CA chain (PEM bundle): encrypts to the leaf, which decrypts it' {
+        $bundle = Join-Path $Dir 'alice-with-chain.pem'
+        Set-Content -Path $bundle -Value ((Get-Content -Raw $Alice.Pem).TrimEnd() + "`n" + (Get-Content -Raw $CaPem).TrimEnd() + "`n") -NoNewline
+        $result = Send-SmtpMessage @Send -To 'alice@example.test' -Body 'Through the chain' -EncryptionCertificatePath $bundle
+        $result.Status | Should -Be 'Sent'
+        $file = Get-LastReceived 'encrypted-chain'
+        $decrypt = Invoke-OpenSsl smime -decrypt -in $file -recip $Alice.Pem -inkey $Alice.Key
+        $decrypt.ExitCode | Should -Be 0 -Because $decrypt.Output
+        $decrypt.Output | Should -Match 'Through the chain'
+        # Only the leaf is a recipient: the CA's certificate is not one.
+        $printed = Invoke-OpenSsl cms -cmsout -print -inform SMIME -in $file
+        [regex]::Matches($printed.Output, 'd\.ktri:').Count | Should -Be 1 -Because $printed.Output
+    }
+
+    It 'refuses a file that holds only CA certificates before connecting' {
+        $before = $Server.Connections
+        $thrown = { Send-SmtpMessage @Send -To 'alice@example.test' -Body 'x' -EncryptionCertificatePath $CaPem } | Should -Throw -PassThru
+        $thrown.FullyQualifiedErrorId | Should -BeLike 'InvalidEncryptionCertificate,*'
+        $thrown.Exception.Message | Should -Match 'only CA certificates'
+        $Server.Connections | Should -Be $before
+    }
+
     It 'with -AllOrNothing sends nothing when a recipient has no certificate, after naming that recipient' {
         $before = $Server.Delivered.Count
         $sessions = $Server.Sessions.Count

@@ -25,7 +25,7 @@ namespace SmtpHandler
             var byAddress = new Dictionary<string, List<BcCertificate>>(StringComparer.OrdinalIgnoreCase);
             foreach (var path in paths)
             {
-                foreach (var certificate in Read(path))
+                foreach (var certificate in EndEntities(path, Read(path)))
                 {
                     SmimeCertificateRules.RequireForEncryption(certificate, Parameter, path, nowUtc);
                     var addresses = SmimeCertificateRules.Addresses(certificate);
@@ -65,6 +65,22 @@ namespace SmtpHandler
             }
 
             return collection;
+        }
+
+        /// <summary>
+        /// The recipients' own certificates in a file: a file exported "with chain" (a PEM bundle, a .p7b) also
+        /// holds the CA certificates that issued them, which are nobody's to encrypt to and are left out.
+        /// </summary>
+        private static IEnumerable<BcCertificate> EndEntities(string path, IReadOnlyList<BcCertificate> certificates)
+        {
+            // GetBasicConstraints is -1 unless basicConstraints says CA=true.
+            var endEntities = certificates.Where(c => c.GetBasicConstraints() < 0).ToList();
+            if (endEntities.Count == 0)
+            {
+                throw MessageSecurityErrors.Encryption(path, $"The file '{path}' holds only CA certificates ({string.Join("; ", certificates.Select(SmimeCertificateRules.Subject))}): give each recipient's own certificate, with or without its chain.");
+            }
+
+            return endEntities;
         }
 
         private static IReadOnlyList<BcCertificate> Read(string path)
