@@ -205,6 +205,15 @@ Describe 'Send-SmtpMessage -MessagePath' {
         }
     }
 
+    It 'keeps a null reverse path (X-Sender: <>, a bounce) as MAIL FROM:<>, not the From header' {
+        $eml = New-EmlFile 'bounce.eml' "X-Sender: <>`r`nX-Receiver: <ann@example.test>`r`nFrom: Mail Delivery System <MAILER-DAEMON@example.test>`r`nTo: ann@example.test`r`nSubject: Undeliverable`r`n`r`nbounced`r`n"
+        $result = Send-SmtpMessage -Config $Config -MessagePath $eml
+        $result.Status | Should -Be 'Sent'
+        @($Server.Commands | Where-Object { $_.Verb -eq 'MAIL' }).Line | Should -Be @('MAIL FROM:<>')
+        $Server.Delivered[0].To | Should -Be @('ann@example.test')
+        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+    }
+
     It 'refuses message parameters with -MessagePath: the file is sent as it is' {
         $eml = New-EmlFile 'c.eml' "From: a@example.test`r`nTo: x@example.test`r`nSubject: c`r`n`r`nc`r`n"
         { Send-SmtpMessage -Config $Config -MessagePath $eml -Subject 'other' } | Should -Throw -ErrorId 'AmbiguousParameterSet,SmtpHandler.Commands.SendSmtpMessageCommand'

@@ -18,6 +18,7 @@ namespace SmtpHandler
             MessageOffset = messageOffset;
         }
 
+        /// <summary>The X-Sender line's address; empty for "X-Sender: &lt;&gt;" (the null reverse path); null without the line.</summary>
         public string? Sender { get; }
 
         public IReadOnlyList<string> Receivers { get; }
@@ -58,7 +59,7 @@ namespace SmtpHandler
             return new StoredEnvelope(sender, receivers, position);
         }
 
-        // "X-Sender: a@b" or "X-Sender: <a@b>"; an empty value is no address.
+        // "X-Sender: a@b" or "X-Sender: <a@b>"; "<>" or an empty value is the null reverse path.
         private static string? Value(string line, string name)
         {
             if (!line.StartsWith(name, StringComparison.OrdinalIgnoreCase))

@@ -38,7 +38,7 @@ namespace SmtpHandler
             var (mime, envelope, digest) = Read(path);
             var useResent = mime.ResentTo.Count + mime.ResentCc.Count + mime.ResentBcc.Count > 0;
             var sender = Mailbox(from, "From")
-                ?? Mailbox(envelope.Sender, "MessagePath X-Sender")
+                ?? (envelope.Sender?.Length == 0 ? NullReversePath() : Mailbox(envelope.Sender, "MessagePath X-Sender"))
                 ?? (useResent ? mime.ResentSender ?? mime.ResentFrom.Mailboxes.FirstOrDefault() : null)
                 ?? mime.Sender
                 ?? mime.From.Mailboxes.FirstOrDefault()
@@ -190,6 +190,9 @@ namespace SmtpHandler
 
             return -1;
         }
+
+        // "X-Sender: <>" (a bounce, a delivery report): MAIL FROM:<>, never the From header's address (RFC 5321 4.5.5).
+        private static MailboxAddress NullReversePath() => new(string.Empty, string.Empty);
 
         private static MailboxAddress? Mailbox(string? text, string parameter) =>
             string.IsNullOrWhiteSpace(text) ? null : MailAddressParser.Parse(text, parameter);
