@@ -214,6 +214,25 @@ Describe 'Send-SmtpMessage -MessagePath' {
         Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
     }
 
+    It 'never rewrites a file whose headers carry 8-bit octets: without SMTPUTF8 it is not sent (NotAttempted, why), with SMTPUTF8 it goes unchanged' {
+        $eml = New-EmlFile 'utf8.eml' "From: Jürgen <juergen@example.test>`r`nTo: Zoë <zoe@example.test>, ann@example.test`r`nCc: josé@example.test`r`nSubject: Grüße`r`nMessage-ID: <utf8-1@example.test>`r`n`r`nbody`r`n"
+        $err = $null
+        $result = Send-SmtpMessage -Config $Config -MessagePath $eml -ErrorVariable err -ErrorAction SilentlyContinue
+        $Server.Delivered | Should -HaveCount 0
+        $result.Status | Should -Not -Be 'Sent'
+        $result.NotAttempted.Address | Should -Be @('zoe@example.test', 'ann@example.test', 'josé@example.test')
+        $result.NotAttempted | ForEach-Object { $_.Reason | Should -Match 'SMTPUTF8' }
+        $result.NotAttempted[0].Reason | Should -Match 'unchanged'
+
+        $utf8 = Start-TestSmtpServer -Extension PIPELINING, 8BITMIME, SMTPUTF8
+        try {
+            $result = Send-SmtpMessage -Config (New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $utf8.Port) -MessagePath $eml
+            $result.Status | Should -Be 'Sent'
+            Should-BeSameBytes (ConvertFrom-DataBytes $utf8.Delivered[0].RawData) (Get-MessageBytes $eml)
+        }
+        finally { $utf8.Dispose() }
+    }
+
     It 'refuses message parameters with -MessagePath: the file is sent as it is' {
         $eml = New-EmlFile 'c.eml' "From: a@example.test`r`nTo: x@example.test`r`nSubject: c`r`n`r`nc`r`n"
         { Send-SmtpMessage -Config $Config -MessagePath $eml -Subject 'other' } | Should -Throw -ErrorId 'AmbiguousParameterSet,SmtpHandler.Commands.SendSmtpMessageCommand'

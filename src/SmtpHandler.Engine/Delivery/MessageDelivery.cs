@@ -232,6 +232,14 @@ namespace SmtpHandler
                 return batch;
             }
 
+            if (message.SmtpUtf8Required is { } unchanged)
+            {
+                // A stored file that needs SMTPUTF8 is never rewritten to 7 bits (see StoredMessage): nobody gets it here.
+                pending.AddFirst(new RecipientBatch(batch));
+                FailMessage(unchanged);
+                return new List<MailboxAddress>();
+            }
+
             var senderNeedsIt = NeedsSmtpUtf8(message.EnvelopeSenderMailbox) || SevenBitHeaders.UnwritableOriginator(message.Mime) != null;
             var sendable = new List<MailboxAddress>();
             foreach (var mailbox in senderNeedsIt ? batch.Concat(pending.SelectMany(b => b.Recipients)).ToList() : batch)

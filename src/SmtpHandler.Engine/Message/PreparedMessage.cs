@@ -86,12 +86,18 @@ namespace SmtpHandler
 
         internal DeliveryStatusNotification? Notify { get; }
 
+        /// <summary>
+        /// Set for a stored message whose headers need SMTPUTF8: a server without it gets no copy (a stored file is
+        /// never rewritten), and every recipient is not attempted, with this as why.
+        /// </summary>
+        internal SmtpHandlerException? SmtpUtf8Required { get; set; }
+
         /// <summary>Where its delivery records each transaction, when the send keeps a state file.</summary>
         internal MessageJournal? Journal { get; private set; }
 
         /// <summary>The same message (same content, Message-Id and Date) to only some of its recipients, recorded in a state file.</summary>
         internal PreparedMessage WithRecipients(IReadOnlyList<MailboxAddress> recipients, MessageJournal journal) =>
-            new(Source, build, MessageId, Subject, EnvelopeSenderMailbox, recipients, RefusedBeforeSending, Notify) { Journal = journal };
+            new(Source, build, MessageId, Subject, EnvelopeSenderMailbox, recipients, RefusedBeforeSending, Notify) { Journal = journal, SmtpUtf8Required = SmtpUtf8Required };
 
         /// <summary>Lets the MIME form go once sent; a later use builds it again, identical (same Message-Id and Date).</summary>
         internal void Release()

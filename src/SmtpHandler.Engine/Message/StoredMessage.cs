@@ -73,7 +73,27 @@ namespace SmtpHandler
             var subject = mime.Subject ?? string.Empty;
             var messageId = mime.MessageId ?? string.Empty;
             var source = new SmtpMessage { Subject = subject, MessageId = messageId };
-            return new PreparedMessage(source, sevenBitHeaders => sevenBitHeaders ? SevenBitHeaders.Strip(WithoutBcc(Reread(path, digest))) : WithoutBcc(Reread(path, digest)), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify));
+            // Never a 7-bit copy: its headers would be written anew, and the file is sent only as it is.
+            return new PreparedMessage(source, _ => WithoutBcc(Reread(path, digest)), messageId, subject, sender, envelopeTo, Array.Empty<SmtpRecipientResult>(), MessageBuilder.ToMailKit(notify))
+            {
+                SmtpUtf8Required = NeedsSmtpUtf8(path, WithoutBcc(mime)),
+            };
+        }
+
+        /// <summary>
+        /// Why the file can go only to a server that offers SMTPUTF8 (RFC 6531/6532: header octets over 127 need
+        /// it), or null: it is never rewritten to 7 bits, as a message that is built can be.
+        /// </summary>
+        private static SmtpHandlerException? NeedsSmtpUtf8(string path, MimeMessage mime)
+        {
+            var eightBit = mime.Headers.Where(h => h.RawValue.Any(b => b > 127)).Select(h => h.Field).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            return eightBit.Count == 0
+                ? null
+                : new SmtpHandlerException(
+                    "MessageFileNeedsSmtpUtf8",
+                    SmtpFailureKind.InvalidArgument,
+                    $"'{path}' needs SMTPUTF8, which the server does not offer: its {string.Join(", ", eightBit)} header(s) carry 8-bit (UTF-8) text, and a stored message is sent only unchanged, never with its headers re-encoded; it was not sent.",
+                    path) { ParameterName = Parameter };
         }
 
         /// <summary>The file's message and envelope lines; the message proved to write back as the file has it.</summary>
