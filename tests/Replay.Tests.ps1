@@ -163,6 +163,17 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $Server.Connections | Should -Be 0
     }
 
+    It 'sends a file with a header an SMTP client might hide (<Header>) with that header, byte for byte' -ForEach @(
+        @{ Header = 'Content-Length'; Text = "From: a@example.test`r`nTo: b@example.test`r`nSubject: s`r`nContent-Length: 6`r`n`r`nbody`r`n" }
+        @{ Header = 'Bcc'; Text = "From: a@example.test`r`nTo: b@example.test`r`nSubject: fwd`r`nMIME-Version: 1.0`r`nContent-Type: message/rfc822`r`n`r`nFrom: c@example.test`r`nBcc: d@example.test`r`nContent-Length: 11`r`nSubject: inner`r`n`r`ninner body`r`n" }
+    ) {
+        # MailKit's Send could leave Content-Length (and a forwarded message's Bcc) out; the byte-for-byte promise says it must not.
+        $eml = New-EmlFile "hidden-$Header.eml" $Text
+        (Send-SmtpMessage -Config $Config -MessagePath $eml).Status | Should -Be 'Sent'
+        $Server.Delivered[0].To | Should -Be @('b@example.test')
+        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+    }
+
     It 'refuses a device and a named pipe before opening them' -Skip:(-not $IsLinux) {
         $fifo = Join-Path $TestDrive 'pipe.eml'
         & mkfifo $fifo
