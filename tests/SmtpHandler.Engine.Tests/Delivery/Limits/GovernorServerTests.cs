@@ -78,6 +78,27 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Hands_a_message_Exchange_refuses_after_its_data_with_432_to_another_connection_and_each_is_delivered_once()
+        {
+            // Exchange Online also answers the final "." with 432 when the mailbox has too many connections.
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                MaxConcurrentSessions = 2,
+                RefuseConcurrencyAtEndOfData = true,
+                ConcurrencyReply = "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+                Script = ServerScript.At(".", ServerAction.Wait(TimeSpan.FromMilliseconds(10))),
+            });
+
+            var results = Send(ConfigFor(server.Port, connections: 4), Messages(120));
+
+            Assert.Equal(120, results.Count);
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.Equal(120, server.Delivered.Count);
+            Assert.All(Enumerable.Range(1, 120), i => Assert.Equal(1, server.DeliveriesTo($"user{i}@example.test")));
+            Assert.InRange(server.RefusedSessions, 1, 2);
+        }
+
+        [Fact]
         public async Task Sends_exactly_25_under_a_quota_of_25_and_stops_with_QuotaExceeded_and_one_refusal_per_connection()
         {
             await using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientQuota = 25 });
