@@ -104,7 +104,6 @@ namespace SmtpHandler
                     return budgetUsedUp;
                 }
 
-                governor?.AwaitTurn(cancellationToken);
                 RecordingSmtpClient client;
                 try
                 {
@@ -140,6 +139,10 @@ namespace SmtpHandler
                 {
                     continue;
                 }
+
+                // The turn is taken once the connection is open (connect, TLS and login can take seconds), so that
+                // MAIL commands, not connection attempts, are what the pace spaces out.
+                governor?.AwaitTurn(cancellationToken);
 
                 // With a state file, Ctrl+C gives the transaction in flight a moment to end, so that none is left Unknown.
                 var journal = message.Journal;

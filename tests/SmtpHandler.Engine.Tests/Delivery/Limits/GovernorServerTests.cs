@@ -141,6 +141,27 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Spaces_the_MAIL_commands_of_every_connection_even_when_one_connection_is_slow_to_open()
+        {
+            // The first connection takes a second to greet (as a slow TLS handshake and login would): its turn must
+            // not be spent while it connects, or its MAIL lands right beside another connection's.
+            await using var server = new SmtpTestServer(c => c.Verb == "EHLO" && c.Connection == 1 ? ServerAction.Wait(TimeSpan.FromSeconds(1)) : null);
+            var interval = TimeSpan.FromSeconds(0.5);
+
+            var results = Send(ConfigFor(server.Port, connections: 3, perMinute: 120), Messages(7));
+
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            var mails = server.Commands.Where(c => c.Verb == "MAIL").Select(c => c.ReceivedUtc).OrderBy(t => t).ToList();
+            Assert.Equal(7, mails.Count);
+
+            // A lower bound with room for a busy machine: half the interval (a MAIL sent late shortens the gap after it).
+            for (var i = 1; i < mails.Count; i++)
+            {
+                Assert.True(mails[i] - mails[i - 1] >= TimeSpan.FromTicks(interval.Ticks / 2), $"MAIL {i} and {i + 1} came {(mails[i] - mails[i - 1]).TotalSeconds:0.000} s apart");
+            }
+        }
+
+        [Fact]
         public async Task Slows_down_when_the_server_throttles_and_every_message_still_ends_Sent()
         {
             // Every third MAIL is answered "451 4.7.500 Server busy", as Exchange Online throttles.
