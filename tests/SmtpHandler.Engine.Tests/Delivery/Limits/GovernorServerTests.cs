@@ -99,6 +99,51 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Leaves_every_recipient_Accepted_last_in_the_state_file_when_messages_change_connection_and_a_rerun_sends_none()
+        {
+            // Refused after the data, a message was written Sending on one connection and then handed to another.
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions
+            {
+                MaxConcurrentSessions = 2,
+                RefuseConcurrencyAtEndOfData = true,
+                ConcurrencyReply = "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+                Script = ServerScript.At(".", ServerAction.Wait(TimeSpan.FromMilliseconds(10))),
+            });
+            var path = Path.Combine(Path.GetTempPath(), $"governor-{Guid.NewGuid():N}.state");
+            var messages = Messages(40);
+            try
+            {
+                using (var state = SendStateFile.Open(path, messages[0]))
+                {
+                    Assert.All(Send(ConfigFor(server.Port, connections: 4), messages, state: state), r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+                }
+
+                Assert.True(server.RefusedSessions >= 1, "no message changed connection");
+                var last = new Dictionary<string, string>();
+                foreach (var line in File.ReadAllLines(path).Where(l => l.Contains("\"rcpt\"")))
+                {
+                    var record = System.Text.Json.JsonDocument.Parse(line).RootElement;
+                    last[record.GetProperty("rcpt").GetString()!] = record.GetProperty("status").GetString()!;
+                }
+
+                Assert.Equal(40, last.Count);
+                Assert.All(last, pair => Assert.Equal("Accepted", pair.Value));
+
+                // A rerun finds every recipient settled and sends nothing.
+                using (var state = SendStateFile.Open(path, messages[0]))
+                {
+                    Send(ConfigFor(server.Port, connections: 4), messages, state: state);
+                }
+
+                Assert.Equal(40, server.Delivered.Count);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        [Fact]
         public async Task Sends_exactly_25_under_a_quota_of_25_and_stops_with_QuotaExceeded_and_one_refusal_per_connection()
         {
             await using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientQuota = 25 });
