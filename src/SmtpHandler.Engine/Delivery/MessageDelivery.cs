@@ -135,7 +135,15 @@ namespace SmtpHandler
                 connectFailures = 0;
                 connectionsUsed.Add(session.ConnectionNumber);
                 NoteMissingExtensions(client);
+                var offered = batch.Recipients.Count;
                 batch.Recipients = WithoutSmtpUtf8Needs(client, batch.Recipients);
+                if (governor != null && batch.Recipients.Count < offered)
+                {
+                    // Recipients left out for want of SMTPUTF8 are never offered: their places in the day's budget go back.
+                    governor.Refund(offered - batch.Recipients.Count);
+                    budgetHeld -= offered - batch.Recipients.Count;
+                }
+
                 if (batch.Recipients.Count == 0)
                 {
                     continue;

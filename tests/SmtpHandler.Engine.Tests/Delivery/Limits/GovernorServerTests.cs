@@ -240,6 +240,24 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Gives_back_the_day_budget_of_recipients_left_out_for_want_of_SMTPUTF8()
+        {
+            // The server offers no SMTPUTF8: the first message's two recipients are not attempted, and use none of the budget.
+            await using var server = new SmtpTestServer();
+            var messages = new[]
+            {
+                new SmtpMessage { From = Sender, To = new[] { "jürgen@example.test", "jörg@example.test" }, Subject = "Umlauts", TextBody = "Body" },
+                new SmtpMessage { From = Sender, To = new[] { "ann@example.test", "bob@example.test" }, Subject = "Plain", TextBody = "Body" },
+            };
+
+            var results = Send(ConfigFor(server.Port, perDay: 2), messages);
+
+            Assert.All(results[0].Recipients, r => Assert.Equal("SmtpUtf8NotOffered", r.ErrorId));
+            Assert.Equal(SmtpSendStatus.Sent, results[1].Status);
+            Assert.Equal(2, server.Delivered.Sum(t => t.To.Count));
+        }
+
+        [Fact]
         public async Task Carries_the_day_budget_and_the_quota_across_runs_in_the_state_file()
         {
             await using var server = new SmtpTestServer();
