@@ -57,6 +57,22 @@ namespace SmtpHandler
             return true;
         }
 
+        /// <summary>
+        /// A quota met on any connection stops every message, checked again after each wait (a connection asleep in a
+        /// back-off or its pacing turn offers nothing once another met it): returns the quota, the batch not attempted.
+        /// </summary>
+        private SmtpHandlerException? StopForQuota(RecipientBatch batch)
+        {
+            if (governor?.Quota is not { } quota)
+            {
+                return null;
+            }
+
+            pending.AddFirst(batch);
+            GiveUp(quota);
+            return quota;
+        }
+
         /// <summary>Recipients of a transaction the server did not accept give their place in the day's budget back.</summary>
         private void RefundUnaccepted(List<MailboxAddress> batch)
         {

@@ -82,15 +82,16 @@ namespace SmtpHandler
                     continue;
                 }
 
-                if (governor?.Quota is { } quota)
+                if (StopForQuota(batch) is { } quota)
                 {
-                    // A quota met on any connection stops every message: nothing more is offered to the server.
-                    pending.AddFirst(batch);
-                    GiveUp(quota);
                     return quota;
                 }
 
                 WaitUntil(batch, cancellationToken);
+                if (StopForQuota(batch) is { } metWhileWaiting)
+                {
+                    return metWhileWaiting;
+                }
                 if (MessageBuilder.FindUnreadableFile(message.Source) is SmtpHandlerException unreadable)
                 {
                     // Prepare read every file, but they are read again only now: one gone or locked since then
@@ -152,6 +153,12 @@ namespace SmtpHandler
                 // The turn is taken once the connection is open (connect, TLS and login can take seconds), so that
                 // MAIL commands, not connection attempts, are what the pace spaces out.
                 governor?.AwaitTurn(cancellationToken);
+                if (governor?.Quota != null && !governor.QuotaIsBudget)
+                {
+                    // The server's quota was met while this connection waited: what the budget granted goes back.
+                    governor.Refund(batch.Recipients.Count);
+                    return StopForQuota(batch);
+                }
 
                 // With a state file, Ctrl+C gives the transaction in flight a moment to end, so that none is left Unknown.
                 var journal = message.Journal;

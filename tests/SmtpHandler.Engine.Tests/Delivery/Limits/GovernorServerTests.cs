@@ -169,6 +169,20 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task A_connection_waiting_for_its_turn_offers_nothing_once_another_met_the_quota_meanwhile()
+        {
+            // A message a second over two connections: the first is accepted, the second meets the quota (one recipient),
+            // and the third, already waiting for its turn when the quota was met, must not be offered after the wait.
+            await using var server = new SmtpTestServer(new SmtpTestServerOptions { RecipientQuota = 1 });
+
+            var results = Send(ConfigFor(server.Port, connections: 2, perMinute: 60), Messages(3));
+
+            Assert.Equal(1, results.Count(r => r.Status == SmtpSendStatus.Sent));
+            Assert.All(results.Where(r => r.Status != SmtpSendStatus.Sent), r => Assert.Equal("QuotaExceeded", r.ErrorId));
+            Assert.Equal(1, server.Sessions.Sum(s => s.QuotaRefusals));
+        }
+
+        [Fact]
         public async Task Spaces_12_messages_at_240_a_minute_over_3_connections_at_least_2_75_s_and_tells_of_each_wait()
         {
             await using var server = new SmtpTestServer();
