@@ -110,6 +110,13 @@ namespace SmtpHandler
         /// <summary>The server said a quota is used up (<paramref name="code"/> <paramref name="reply"/>): nothing more is offered to it.</summary>
         public SmtpHandlerException ServerQuota(int code, string reply)
         {
+            if (ServerLimitReply.IsRecipientNotAllowed(reply))
+            {
+                // High Volume Email's 550 5.5.105 (a recipient outside the organisation) is no day's quota: a rerun
+                // without that recipient can go on at once, so no time is claimed and none is kept in a state file.
+                return SetQuota(null, budgetOnly: false, $"{config.SmtpServer}:{config.Port} refused a recipient it may not send to ({code} {reply}); nothing more was offered to it. High Volume Email sends to recipients inside the organisation only: remove the external recipients and send again.");
+            }
+
             // The services count over a rolling 24 hours and do not say when room comes: a day from now is the latest it can be.
             var until = clock() + RecipientBudget.Window;
             return SetQuota(until, $"{config.SmtpServer}:{config.Port} said its sending quota is used up ({code} {reply}); nothing more was offered to it. A rerun can go on after {Format(until)} (the quota counts a rolling 24 hours).");
@@ -117,7 +124,7 @@ namespace SmtpHandler
 
         private SmtpHandlerException SetQuota(DateTime until, string message) => SetQuota(until, budgetOnly: false, message);
 
-        private SmtpHandlerException SetQuota(DateTime until, bool budgetOnly, string message)
+        private SmtpHandlerException SetQuota(DateTime? until, bool budgetOnly, string message)
         {
             var failure = new SmtpHandlerException("QuotaExceeded", SmtpFailureKind.QuotaExceeded, message, config.SmtpServer);
             lock (gate)
@@ -133,7 +140,10 @@ namespace SmtpHandler
                 Volatile.Write(ref quota, failure);
             }
 
-            QuotaMet?.Invoke(until, message);
+            if (until is DateTime recorded)
+            {
+                QuotaMet?.Invoke(recorded, message);
+            }
             return failure;
         }
 

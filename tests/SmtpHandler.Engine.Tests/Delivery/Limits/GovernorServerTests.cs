@@ -272,6 +272,34 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Stops_at_HVE_550_5_5_105_without_recording_a_day_long_quota_that_would_block_every_rerun()
+        {
+            // High Volume Email refuses an external recipient: a rule about that recipient, not a used-up day's quota.
+            await using var server = new SmtpTestServer(c => c.Verb == "RCPT" && c.Argument.StartsWith("user2@", StringComparison.Ordinal)
+                ? ServerAction.Reply("550 5.5.105 Recipient is not allowed to receive mail from this sender (external recipient)")
+                : null);
+            var path = Path.Combine(Path.GetTempPath(), $"governor-{Guid.NewGuid():N}.state");
+            var messages = Messages(3);
+            try
+            {
+                List<SmtpSendResult> results;
+                using (var state = SendStateFile.Open(path, messages[0]))
+                {
+                    results = Send(ConfigFor(server.Port), messages, state: state);
+                }
+
+                Assert.Equal(SmtpSendStatus.Sent, results[0].Status);
+                Assert.All(results.Skip(1), r => Assert.Equal("QuotaExceeded", r.ErrorId));
+                Assert.All(results.Skip(1), r => Assert.Null(r.RetryAfter));
+                Assert.DoesNotContain(File.ReadAllLines(path), l => l.Contains("\"quotaUntil\""));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        [Fact]
         public async Task Carries_the_day_budget_and_the_quota_across_runs_in_the_state_file()
         {
             await using var server = new SmtpTestServer();
