@@ -85,6 +85,12 @@ namespace SmtpHandler
                     return null;
                 }
 
+                if (ex is SmtpCommandException tooMany && ServerLimitReply.Classify(tooMany) == ServerLimit.TooManyConnections)
+                {
+                    // The last connection cannot hand its message over: it waits like "slow down", the pace widened.
+                    SlowDown((int)tooMany.StatusCode, tooMany.Message);
+                }
+
                 log.Step($"The connection was lost ({Describe(ex)}).");
                 var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
                 if (tracker.DataReplyCode is int dataCode && ReplyCodes.IsRefusal(dataCode))

@@ -51,8 +51,10 @@ namespace SmtpHandler.Tests
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
             Assert.Equal(120, server.Delivered.Count);
             Assert.All(Enumerable.Range(1, 120), i => Assert.Equal(1, server.DeliveriesTo($"user{i}@example.test")));
-            Assert.True(server.PeakSessions <= 2, $"peak {server.PeakSessions} sessions");
+            // The server never admits more than 2: what can fail is that refused connections keep knocking. The 2 of
+            // the 4 asked it has no room for are refused once each, and stop.
             Assert.True(server.RefusedSessions >= 1, "the server never refused a connection: the limit was not met");
+            Assert.True(server.RefusedSessions <= 2, $"{server.RefusedSessions} connections refused: refused ones kept knocking");
         }
 
         [Fact]
@@ -70,8 +72,7 @@ namespace SmtpHandler.Tests
 
             Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
             Assert.All(Enumerable.Range(1, 60), i => Assert.Equal(1, server.DeliveriesTo($"user{i}@example.test")));
-            Assert.True(server.PeakSessions <= 2);
-            Assert.True(server.RefusedSessions >= 1);
+            Assert.InRange(server.RefusedSessions, 1, 2);
 
             // A refused session said MAIL once, and nothing after it but QUIT or nothing.
             Assert.All(server.Sessions.Where(s => s.RefusedAsTooMany), s => Assert.Equal(1, s.Verbs.Count(v => v == "MAIL")));
@@ -241,6 +242,21 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public async Task Slows_down_when_the_last_connection_is_told_421_too_many_connections()
+        {
+            // Alone, the connection cannot hand its message to another: it waits, and the pace widens as for "slow down".
+            await using var server = new SmtpTestServer(c => c.Verb == "MAIL" && c.Seen == 1 && c.Argument == Sender
+                ? ServerAction.Reply("421 4.7.0 smtp.test Error: too many connections, try again later")
+                : null);
+            var waits = new ConcurrentQueue<SmtpSendWait>();
+
+            var results = Send(ConfigFor(server.Port), Messages(3), waits);
+
+            Assert.All(results, r => Assert.Equal(SmtpSendStatus.Sent, r.Status));
+            Assert.Contains(waits, w => w.Reason == SmtpSendWaitReason.Pacing);
+        }
+
+        [Fact]
         public async Task Stops_at_the_day_budget_before_offering_more_recipients_to_the_server()
         {
             await using var server = new SmtpTestServer();
@@ -343,12 +359,12 @@ namespace SmtpHandler.Tests
         public async Task Cancelling_ends_a_pacing_wait_at_once()
         {
             await using var server = new SmtpTestServer();
-            var mailer = new SmtpMailer(ConfigFor(server.Port, perMinute: 1));
+            // A pace so slow (one message in 1,000 minutes) that only cancelling can end the second message's wait.
+            var mailer = new SmtpMailer(ConfigFor(server.Port, perMinute: 0.001));
             var messages = Messages(2).Select(m => mailer.Prepare(m)).ToList();
             using var stop = new System.Threading.CancellationTokenSource();
-            var clock = Stopwatch.StartNew();
 
-            // The second message waits a minute for its turn; Ctrl+C (the token) ends the wait.
+            // The second message waits for its turn; Ctrl+C (the token) ends the wait.
             mailer.Waiting = _ => stop.CancelAfter(TimeSpan.FromMilliseconds(200));
             var sent = new List<SmtpSendResult>();
             Assert.ThrowsAny<OperationCanceledException>(() =>
@@ -361,7 +377,7 @@ namespace SmtpHandler.Tests
 
             Assert.Single(sent);
             Assert.Single(server.Delivered);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}: the minute's wait was not cut short");
+            Assert.True(stop.IsCancellationRequested);
         }
 
         [Fact]
