@@ -47,8 +47,10 @@ Describe 'Too many connections: the extra connection closes and the run continue
             $errors.Count | Should -Be 0
             $server.Delivered.Count | Should -Be 120
             foreach ($address in $to) { $server.DeliveriesTo($address) | Should -Be 1 }
-            $server.PeakSessions | Should -BeLessOrEqual 2
+            # The server never admits more than 2: what can fail is that the refused connections keep knocking. Of the 4
+            # asked, the 2 it has no room for are refused once each and stop.
             $server.RefusedSessions | Should -BeGreaterOrEqual 1
+            $server.RefusedSessions | Should -BeLessOrEqual 2
         }
         finally { $server.Dispose() }
     }
@@ -84,13 +86,15 @@ Describe 'MaxMessagesPerMinute spaces messages evenly and says it is waiting' {
     It 'takes at least 2.75 s for 12 messages at 240 a minute over 3 connections, and the progress record says why it waits' {
         $server = New-LimitedServer
         try {
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $run = Invoke-Captured "1..12 | ForEach-Object { `"pace`$_@example.test`" } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $($server.Port) -From ops@example.test -Subject 'P {Address}' -Body x -Individual -ConnectionCount 3 -MaxMessagesPerMinute 240 -Verbose"
-            $clock.Stop()
 
             $run.Output.Count | Should -Be 12
             @($run.Output | Where-Object Status -NE 'Sent').Count | Should -Be 0
-            $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 2.75
+            # Timed by the server's MAIL commands, not a stopwatch around the runspace: 11 gaps of 0.25 s, less 0.15 s for
+            # a first MAIL that leaves late (a lower bound only).
+            $mails = @($server.Commands | Where-Object Verb -EQ 'MAIL' | ForEach-Object ReceivedUtc | Sort-Object)
+            $mails.Count | Should -Be 12
+            ($mails[-1] - $mails[0]).TotalSeconds | Should -BeGreaterOrEqual 2.6
             $waiting = @($run.Progress | Where-Object { $_.StatusDescription -match 'waiting: 240 messages/minute: next in [\d.,]+ s' })
             $waiting.Count | Should -BeGreaterThan 0
             ($run.Verbose -join "`n") | Should -Match '240 messages/minute: next in'

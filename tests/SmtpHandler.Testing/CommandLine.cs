@@ -5,5 +5,8 @@ namespace SmtpHandler.Testing
     {
         /// <summary>The first word, upper case ("MAIL" for "MAIL FROM:&lt;a@b&gt;").</summary>
         public string Verb => Line.Split(' ', ':')[0].ToUpperInvariant();
+
+        /// <summary>When the server read the line (UTC): the spacing of MAIL commands across connections.</summary>
+        public System.DateTime ReceivedUtc { get; init; } = System.DateTime.UtcNow;
     }
 }

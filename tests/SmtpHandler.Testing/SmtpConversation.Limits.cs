@@ -20,9 +20,9 @@ namespace SmtpHandler.Testing
                 return true;
             }
 
-            if (Options.RefuseConcurrencyAtMail)
+            if (Options.RefuseConcurrencyAtMail || Options.RefuseConcurrencyAtEndOfData)
             {
-                // Refused at MAIL instead, for as long as it stays one too many.
+                // Refused at MAIL or at the end of data instead, for as long as it stays one too many.
                 return true;
             }
 
@@ -35,7 +35,7 @@ namespace SmtpHandler.Testing
         /// <summary>The refusal of a MAIL command for a limit (one session too many, a used-up quota), or null.</summary>
         private string? LimitAtMail()
         {
-            if (Options.MaxConcurrentSessions > 0 && !admitted)
+            if (Options.MaxConcurrentSessions > 0 && !admitted && !Options.RefuseConcurrencyAtEndOfData)
             {
                 if (!server.TryAdmit())
                 {
@@ -53,6 +53,24 @@ namespace SmtpHandler.Testing
             }
 
             return null;
+        }
+
+        /// <summary>The refusal of a message's data, at its final ".", for one session too many (RefuseConcurrencyAtEndOfData), or null.</summary>
+        private string? LimitAtEndOfData()
+        {
+            if (Options.MaxConcurrentSessions <= 0 || admitted || !Options.RefuseConcurrencyAtEndOfData)
+            {
+                return null;
+            }
+
+            if (server.TryAdmit())
+            {
+                admitted = true;
+                return null;
+            }
+
+            session.RefusedAsTooMany = true;
+            return Options.ConcurrencyReply;
         }
 
         /// <summary>The refusal of a recipient past the quota, or null (the recipient is counted against it).</summary>

@@ -273,7 +273,7 @@ namespace SmtpHandler.Testing
             var data = text == null ? string.Empty : Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
             var transaction = new CompletedTransaction(session.Number, from!, recipients.ToList(), data, raw?.ToArray() ?? Array.Empty<byte>(), size);
             var action = Ask(".", string.Empty);
-            var reply = action?.ReplyText ?? $"250 2.0.0 Ok: queued as {server.Delivered.Count + 1}";
+            var reply = action?.ReplyText ?? LimitAtEndOfData() ?? $"250 2.0.0 Ok: queued as {server.Delivered.Count + 1}";
             if (action?.KeepsMessage == true || (action?.DropsConnection != true && reply.StartsWith("2", StringComparison.Ordinal)))
             {
                 server.Record(transaction);

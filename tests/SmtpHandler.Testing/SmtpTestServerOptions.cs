@@ -87,6 +87,12 @@ namespace SmtpHandler.Testing
         public bool RefuseConcurrencyAtMail { get; set; }
 
         /// <summary>
+        /// Refuse a session past <see cref="MaxConcurrentSessions"/> after its message data (at the final "."), the
+        /// connection staying open, as Exchange Online also does with "432 4.3.2 ... sender thread limit exceeded".
+        /// </summary>
+        public bool RefuseConcurrencyAtEndOfData { get; set; }
+
+        /// <summary>
         /// When above 0, the server accepts this many recipients in all (over every session) and then answers MAIL and
         /// RCPT with <see cref="QuotaReply"/>; each such refusal is counted in <see cref="SmtpTestSession.QuotaRefusals"/>.
         /// </summary>

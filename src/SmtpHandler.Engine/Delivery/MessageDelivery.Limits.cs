@@ -13,6 +13,11 @@ namespace SmtpHandler
         // A quota the server named in a reply of this transaction: the transaction's end returns it.
         private SmtpHandlerException? quotaMet;
 
+        // The recipients of the batch in flight that hold a place in the day's budget, and those written Sending in
+        // the state file: what a hand-over to another connection settles first.
+        private int budgetHeld;
+        private List<MailboxAddress>? journaled;
+
         /// <summary>
         /// The server refused this connection as one too many before the message began, and another connection took
         /// the message over: nothing of it was settled here, and this session ends.
@@ -33,6 +38,7 @@ namespace SmtpHandler
             }
 
             var granted = governor.TakeRecipients(batch.Recipients.Count);
+            budgetHeld = granted;
             if (granted == batch.Recipients.Count)
             {
                 return true;
@@ -49,6 +55,22 @@ namespace SmtpHandler
 
             batch.Recipients = batch.Recipients.Take(granted).ToList();
             return true;
+        }
+
+        /// <summary>
+        /// A quota met on any connection stops every message, checked again after each wait (a connection asleep in a
+        /// back-off or its pacing turn offers nothing once another met it): returns the quota, the batch not attempted.
+        /// </summary>
+        private SmtpHandlerException? StopForQuota(RecipientBatch batch)
+        {
+            if (governor?.Quota is not { } quota)
+            {
+                return null;
+            }
+
+            pending.AddFirst(batch);
+            GiveUp(quota);
+            return quota;
         }
 
         /// <summary>Recipients of a transaction the server did not accept give their place in the day's budget back.</summary>
@@ -69,7 +91,7 @@ namespace SmtpHandler
         /// </summary>
         private bool TryRetire(RecipientBatch batch, string why)
         {
-            if (mayRetire == null || transactions > 0 || outcome.Count > 0 || !mayRetire())
+            if (mayRetire == null || transactions > 0 || outcome.Count > 0 || !mayRetire(HandOver))
             {
                 return false;
             }
@@ -79,6 +101,21 @@ namespace SmtpHandler
             Retired = true;
             log.Step($"The server refused one connection too many ({why}); this connection closes and the others carry on.");
             return true;
+        }
+
+        /// <summary>
+        /// Runs just before the message is handed to another connection: the batch in flight gives its budget back and
+        /// is written Deferred, so that nothing this connection writes can come after the other connection's records.
+        /// </summary>
+        private void HandOver()
+        {
+            governor?.Refund(budgetHeld);
+            budgetHeld = 0;
+            if (journaled != null)
+            {
+                message.Journal?.Settled(journaled, outcome);
+                journaled = null;
+            }
         }
 
         /// <summary>

@@ -85,6 +85,12 @@ namespace SmtpHandler
                     return null;
                 }
 
+                if (ex is SmtpCommandException tooMany && ServerLimitReply.Classify(tooMany) == ServerLimit.TooManyConnections)
+                {
+                    // The last connection cannot hand its message over: it waits like "slow down", the pace widened.
+                    SlowDown((int)tooMany.StatusCode, tooMany.Message);
+                }
+
                 log.Step($"The connection was lost ({Describe(ex)}).");
                 var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
                 if (tracker.DataReplyCode is int dataCode && ReplyCodes.IsRefusal(dataCode))
@@ -104,6 +110,20 @@ namespace SmtpHandler
                 {
                     RetryLater(accepted.Concat(Unanswered(client, batch)).ToList(), null, $"Connection lost: {Describe(ex)}");
                 }
+            }
+            catch (SmtpCommandException ex) when (ServerLimitReply.Classify(ex) == ServerLimit.TooManyConnections)
+            {
+                // Exchange Online refuses one connection too many at DATA or after the final "." too (432 4.3.2):
+                // as at MAIL, this connection closes and hands the message over, or, the last one, slows down and retries.
+                session.Drop();
+                if (client.Replies.All(r => r.Accepted) && TryRetire(new RecipientBatch(batch), Describe(ex)))
+                {
+                    return null;
+                }
+
+                var accepted = SettleReplies(client.Replies, batch, dataAccepted: false);
+                SlowDown((int)ex.StatusCode, ex.Message);
+                RetryLater(accepted.Concat(Unanswered(client, batch)).ToList(), (int)ex.StatusCode, ex.Message);
             }
             catch (SmtpCommandException ex)
             {

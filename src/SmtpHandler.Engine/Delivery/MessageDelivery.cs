@@ -24,7 +24,7 @@ namespace SmtpHandler
         private readonly LinkedList<RecipientBatch> pending = new();
         private readonly HashSet<int> connectionsUsed = new();
         private readonly SendGovernor? governor;
-        private readonly Func<bool>? mayRetire;
+        private readonly Func<Action, bool>? mayRetire;
         private int transactions;
 
         // Why this message alone could not be sent (its attachment became unreadable); the others go on.
@@ -37,9 +37,10 @@ namespace SmtpHandler
         /// <param name="governor">The send's shared limits (pace, day budget, quota); none when null.</param>
         /// <param name="mayRetire">
         /// Asked when the server refuses this connection as one too many before the message began: true when another
-        /// connection takes the message over (this one then closes, see <see cref="Retired"/>).
+        /// connection takes the message over (this one then closes, see <see cref="Retired"/>). The action it is given
+        /// runs first, before any other connection can take the message (it settles this one's journal and budget).
         /// </param>
-        public MessageDelivery(SmtpHandlerConfig config, ISmtpLog log, PreparedMessage message, SmtpSession session, SendGovernor? governor = null, Func<bool>? mayRetire = null)
+        public MessageDelivery(SmtpHandlerConfig config, ISmtpLog log, PreparedMessage message, SmtpSession session, SendGovernor? governor = null, Func<Action, bool>? mayRetire = null)
         {
             this.config = config;
             this.log = log;
@@ -81,15 +82,16 @@ namespace SmtpHandler
                     continue;
                 }
 
-                if (governor?.Quota is { } quota)
+                if (StopForQuota(batch) is { } quota)
                 {
-                    // A quota met on any connection stops every message: nothing more is offered to the server.
-                    pending.AddFirst(batch);
-                    GiveUp(quota);
                     return quota;
                 }
 
                 WaitUntil(batch, cancellationToken);
+                if (StopForQuota(batch) is { } metWhileWaiting)
+                {
+                    return metWhileWaiting;
+                }
                 if (MessageBuilder.FindUnreadableFile(message.Source) is SmtpHandlerException unreadable)
                 {
                     // Prepare read every file, but they are read again only now: one gone or locked since then
@@ -104,7 +106,6 @@ namespace SmtpHandler
                     return budgetUsedUp;
                 }
 
-                governor?.AwaitTurn(cancellationToken);
                 RecordingSmtpClient client;
                 try
                 {
@@ -112,7 +113,7 @@ namespace SmtpHandler
                 }
                 catch (SmtpHandlerException ex) when (ServerLimitReply.Classify(ex) == ServerLimit.TooManyConnections && TryRetire(batch, ex.Message))
                 {
-                    governor?.Refund(batch.Recipients.Count);
+                    // Its budget went back with the message (TryRetire).
                     return null;
                 }
                 catch (SmtpHandlerException ex) when (ex.Transient && RetryPolicy.MayRetryConnect(ex, session.ConnectionNumber) && RetryPolicy.MayRetry(connectFailures, config.RetryCount))
@@ -135,27 +136,50 @@ namespace SmtpHandler
                 connectFailures = 0;
                 connectionsUsed.Add(session.ConnectionNumber);
                 NoteMissingExtensions(client);
+                var offered = batch.Recipients.Count;
                 batch.Recipients = WithoutSmtpUtf8Needs(client, batch.Recipients);
+                if (governor != null && batch.Recipients.Count < offered)
+                {
+                    // Recipients left out for want of SMTPUTF8 are never offered: their places in the day's budget go back.
+                    governor.Refund(offered - batch.Recipients.Count);
+                    budgetHeld -= offered - batch.Recipients.Count;
+                }
+
                 if (batch.Recipients.Count == 0)
                 {
                     continue;
                 }
 
+                // The turn is taken once the connection is open (connect, TLS and login can take seconds), so that
+                // MAIL commands, not connection attempts, are what the pace spaces out.
+                governor?.AwaitTurn(cancellationToken);
+                if (governor?.Quota != null && !governor.QuotaIsBudget)
+                {
+                    // The server's quota was met while this connection waited: what the budget granted goes back.
+                    governor.Refund(batch.Recipients.Count);
+                    return StopForQuota(batch);
+                }
+
                 // With a state file, Ctrl+C gives the transaction in flight a moment to end, so that none is left Unknown.
                 var journal = message.Journal;
                 journal?.Sending(batch.Recipients);
+                journaled = journal == null ? null : batch.Recipients;
                 SmtpHandlerException? fatal;
                 using (var grace = journal == null ? null : new CancellationGrace(cancellationToken, CancellationGrace.Default))
                 {
                     fatal = SendBatch(client, batch.Recipients, grace?.Token ?? cancellationToken);
                 }
 
-                journal?.Settled(batch.Recipients, outcome);
-                RefundUnaccepted(batch.Recipients);
                 if (Retired)
                 {
+                    // Its journal and budget were settled before another connection could take it (HandOver): a
+                    // record written now could land after that connection's Accepted and send it again on a rerun.
                     return null;
                 }
+
+                journal?.Settled(batch.Recipients, outcome);
+                journaled = null;
+                RefundUnaccepted(batch.Recipients);
 
                 if (fatal != null)
                 {

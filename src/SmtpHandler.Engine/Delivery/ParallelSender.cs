@@ -112,7 +112,7 @@ namespace SmtpHandler
             while (shared.TryTake(out var index))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var delivery = new MessageDelivery(config, log, shared.Messages[index], session, governor, () => shared.Retire(index));
+                var delivery = new MessageDelivery(config, log, shared.Messages[index], session, governor, beforeHandBack => shared.Retire(index, beforeHandBack));
                 var fatal = shared.Fatal;
                 if (fatal == null)
                 {

@@ -80,9 +80,10 @@ namespace SmtpHandler
         /// <summary>
         /// A session whose connection the server refused as one too many hands message <paramref name="index"/> back
         /// and ends, unless it is the last one still sending (then it keeps the message and waits instead). Under the
-        /// same lock as <see cref="TryTake"/>, so a message handed back always finds a session to take it.
+        /// same lock as <see cref="TryTake"/>, so a message handed back always finds a session to take it, and
+        /// <paramref name="beforeHandBack"/> (the retiring session's last records) runs before another can take it.
         /// </summary>
-        public bool Retire(int index)
+        public bool Retire(int index, Action beforeHandBack)
         {
             lock (handedBack)
             {
@@ -91,6 +92,8 @@ namespace SmtpHandler
                     return false;
                 }
 
+                // What the retiring session still had to write happens before any other session can take the message.
+                beforeHandBack();
                 handedBack.Enqueue(index);
                 live--;
                 return true;

@@ -42,6 +42,12 @@ namespace SmtpHandler
         /// <summary>Set when a quota was met: the failure every message not yet sent ends with.</summary>
         public SmtpHandlerException? Quota => Volatile.Read(ref quota);
 
+        /// <summary>
+        /// Whether the quota met was the day's budget (RecipientsPerDay): recipients already granted from it stay within
+        /// it and may still go, unlike after a server's quota reply.
+        /// </summary>
+        public bool QuotaIsBudget { get; private set; }
+
         /// <summary>When a rerun can go on, once a quota was met.</summary>
         public DateTime? QuotaUntilUtc => quotaUntilUtc;
 
@@ -98,18 +104,27 @@ namespace SmtpHandler
         public SmtpHandlerException BudgetUsedUp()
         {
             var until = budget.NextRoomUtc(clock()) ?? clock() + RecipientBudget.Window;
-            return SetQuota(until, $"RecipientsPerDay: the budget of {config.RecipientsPerDay} recipients in 24 hours is used up; a rerun can go on after {Format(until)}.");
+            return SetQuota(until, budgetOnly: true, $"RecipientsPerDay: the budget of {config.RecipientsPerDay} recipients in 24 hours is used up; a rerun can go on after {Format(until)}.");
         }
 
         /// <summary>The server said a quota is used up (<paramref name="code"/> <paramref name="reply"/>): nothing more is offered to it.</summary>
         public SmtpHandlerException ServerQuota(int code, string reply)
         {
+            if (ServerLimitReply.IsRecipientNotAllowed(reply))
+            {
+                // High Volume Email's 550 5.5.105 (a recipient outside the organisation) is no day's quota: a rerun
+                // without that recipient can go on at once, so no time is claimed and none is kept in a state file.
+                return SetQuota(null, budgetOnly: false, $"{config.SmtpServer}:{config.Port} refused a recipient it may not send to ({code} {reply}); nothing more was offered to it. High Volume Email sends to recipients inside the organisation only: remove the external recipients and send again.");
+            }
+
             // The services count over a rolling 24 hours and do not say when room comes: a day from now is the latest it can be.
             var until = clock() + RecipientBudget.Window;
             return SetQuota(until, $"{config.SmtpServer}:{config.Port} said its sending quota is used up ({code} {reply}); nothing more was offered to it. A rerun can go on after {Format(until)} (the quota counts a rolling 24 hours).");
         }
 
-        private SmtpHandlerException SetQuota(DateTime until, string message)
+        private SmtpHandlerException SetQuota(DateTime until, string message) => SetQuota(until, budgetOnly: false, message);
+
+        private SmtpHandlerException SetQuota(DateTime? until, bool budgetOnly, string message)
         {
             var failure = new SmtpHandlerException("QuotaExceeded", SmtpFailureKind.QuotaExceeded, message, config.SmtpServer);
             lock (gate)
@@ -121,10 +136,14 @@ namespace SmtpHandler
                 }
 
                 quotaUntilUtc = until;
+                QuotaIsBudget = budgetOnly;
                 Volatile.Write(ref quota, failure);
             }
 
-            QuotaMet?.Invoke(until, message);
+            if (until is DateTime recorded)
+            {
+                QuotaMet?.Invoke(recorded, message);
+            }
             return failure;
         }
 

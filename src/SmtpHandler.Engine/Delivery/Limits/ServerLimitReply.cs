@@ -57,6 +57,12 @@ namespace SmtpHandler
             return ServerLimit.None;
         }
 
+        /// <summary>
+        /// High Volume Email's "550 5.5.105": a recipient it may not send to (outside the organisation). It stops the
+        /// send like a quota, but no waiting makes room: a rerun needs other recipients, not a later time.
+        /// </summary>
+        public static bool IsRecipientNotAllowed(string? text) => Has(text ?? string.Empty, "5.5.105");
+
         private static bool Has(string text, string part) => text.IndexOf(part, StringComparison.OrdinalIgnoreCase) >= 0;
     }
 }
