@@ -101,6 +101,36 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         } | Should -Throw -ErrorId 'PerItemConnectionDiffers,*'
     }
 
+    It 'never lets item data move a -Config login to another host: the config''s server and port win (<Case>)' -ForEach @(
+        @{ Case = 'ComputerName and Port'; Item = @{ ComputerName = '127.0.0.1'; PortFromItem = $true } }
+        @{ Case = 'Port only'; Item = @{ PortFromItem = $true } }
+    ) {
+        $options = [SmtpHandler.Testing.SmtpTestServerOptions]::new()
+        $options.AuthMechanisms = 'PLAIN LOGIN'
+        $login = [SmtpHandler.Testing.SmtpTestServer]::new($options)
+        $other = Start-TestSmtpServer
+        try {
+            $credential = [pscredential]::new('relay-user', (ConvertTo-SecureString 'relay-secret' -AsPlainText -Force))
+            $cfg = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $login.Port -Credential $credential -AllowUnencryptedAuthentication -RetryCount 0
+            $rows = 'ann@example.test', 'bob@example.test' | ForEach-Object {
+                $row = [ordered]@{ To = $_ }
+                if ($Item.ContainsKey('ComputerName')) { $row.ComputerName = $Item.ComputerName }
+                if ($Item.PortFromItem) { $row.Port = $other.Port }
+                [pscustomobject]$row
+            }
+            $result = $rows | Send-SmtpMessage -Config $cfg -Individual -From 'ops@example.test' -Subject 'Per row' -Body 'b' -WarningVariable warned -WarningAction SilentlyContinue
+            @($result).Status | Should -Be @('Sent', 'Sent')
+            $other.Connections | Should -Be 0
+            $login.Delivered.Count | Should -Be 2
+            @($login.Sessions | Where-Object AuthenticatedUser -EQ 'relay-user').Count | Should -BeGreaterThan 0
+            ($warned -join ' ') | Should -Match 'ignored'
+        }
+        finally {
+            $login.Dispose()
+            $other.Dispose()
+        }
+    }
+
     It 'keeps a row whose Cc cell is empty, and copies the rows that name one' {
         $rows = "To,Cc`nann@example.test,`nbob@example.test,boss@example.test" | ConvertFrom-Csv
         $result = $rows | Send-SmtpMessage -From 'ops@example.test' -Subject 'Rows' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorVariable problems
