@@ -131,6 +131,23 @@ Describe 'Headers without SMTPUTF8 carry no 8-bit octets (RFC 6531, RFC 6532)' {
         $verdict.addresses.to.email | Should -Be @('jörg@example.test', 'ann@example.test')
         $verdict.subject | Should -BeExactly 'Grüße'
     }
+
+    It 'says SMTPUTF8 on every MAIL whose message carries a UTF-8 header, even when no envelope address needs it (<Case>)' -ForEach @(
+        @{ Case = 'Reply-To'; Send = @{ From = 'ops@example.test'; ReplyTo = 'jörg@example.test'; To = 'ann@example.test' } }
+        @{ Case = 'From with an ASCII -Sender'; Send = @{ From = 'jörg@example.test'; Sender = 'bounce@example.test'; To = 'ann@example.test' } }
+        @{ Case = 'a batch of ASCII recipients'; Send = @{ From = 'ops@example.test'; To = 'jörg@example.test', 'ann@example.test'; RecipientsPerMessage = 1 } }
+    ) {
+        $commands = $Utf8.Commands.Count
+        $delivered = $Utf8.Delivered.Count
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Utf8.Port -Subject 'x' -Body 'y' @Send
+        $result.Status | Should -Be 'Sent'
+        $mail = @($Utf8.Commands | Select-Object -Skip $commands | Where-Object Verb -EQ 'MAIL')
+        $mail.Count | Should -BeGreaterThan 0
+        foreach ($command in $mail) { $command.Line | Should -Match ' SMTPUTF8$' -Because "$($command.Line) precedes UTF-8 headers" }
+        foreach ($sent in @($Utf8.Delivered | Select-Object -Skip $delivered)) {
+            (Get-Verdict -Transaction $sent -Allow8Bit).problems | Should -BeNullOrEmpty
+        }
+    }
 }
 
 Describe 'MIME structure and charsets' {

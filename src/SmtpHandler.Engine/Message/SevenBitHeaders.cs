@@ -30,6 +30,9 @@ namespace SmtpHandler
             return mime.Sender != null && NeedsSmtpUtf8(mime.Sender) ? $"Sender <{mime.Sender.Address}>" : null;
         }
 
+        /// <summary>Whether any header of the message as written carries an octet over 127 (which only SMTPUTF8 allows).</summary>
+        public static bool HasEightBitHeader(MimeMessage mime) => mime.Headers.Any(h => h.RawValue.Any(b => b > 127));
+
         /// <summary>The To and Cc addresses that need SMTPUTF8.</summary>
         public static IEnumerable<MailboxAddress> Recipients(MimeMessage mime) => mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Where(NeedsSmtpUtf8);
 
