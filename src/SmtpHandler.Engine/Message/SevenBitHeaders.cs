@@ -15,7 +15,7 @@ namespace SmtpHandler
         /// <summary>Whether the address can only be written with SMTPUTF8: its local part is not ASCII.</summary>
         public static bool NeedsSmtpUtf8(MailboxAddress mailbox) => mailbox.LocalPart.Any(c => c > 127);
 
-        /// <summary>The header (From, Sender, Reply-To) whose address can't be written in 7 bits, as "Reply-To &lt;...&gt;"; null when none.</summary>
+        /// <summary>The header (From, Sender, Reply-To, or an address header given with -Header) whose address can't be written in 7 bits, as "Reply-To &lt;...&gt;"; null when none.</summary>
         public static string? UnwritableOriginator(MimeMessage mime)
         {
             foreach (var (name, list) in new[] { ("From", mime.From), ("Reply-To", mime.ReplyTo) })
@@ -27,7 +27,22 @@ namespace SmtpHandler
                 }
             }
 
-            return mime.Sender != null && NeedsSmtpUtf8(mime.Sender) ? $"Sender <{mime.Sender.Address}>" : null;
+            if (mime.Sender != null && NeedsSmtpUtf8(mime.Sender))
+            {
+                return $"Sender <{mime.Sender.Address}>";
+            }
+
+            // An address header given with -Header (Disposition-Notification-To, ...): the same rule as Reply-To.
+            foreach (var header in mime.Headers)
+            {
+                if (header.Id != HeaderId.From && header.Id != HeaderId.ReplyTo && header.Id != HeaderId.Sender && header.Id != HeaderId.To && header.Id != HeaderId.Cc &&
+                    HeaderEncoding.CustomAddresses(header)?.Mailboxes.FirstOrDefault(NeedsSmtpUtf8) is MailboxAddress custom)
+                {
+                    return $"{header.Field} <{custom.Address}>";
+                }
+            }
+
+            return null;
         }
 
         /// <summary>Whether any header of the message as written carries an octet over 127 (which only SMTPUTF8 allows).</summary>
