@@ -211,6 +211,18 @@ Describe 'What a catch sees' {
         $caught | Should -Be @('recipient', 'format', 'smtp')
     }
 
+    It 'catches an -Individual item''s invalid sender as FormatException, with the item named' {
+        $caught = $null
+        try {
+            [pscustomobject]@{ From = 'no sender'; To = 'a@example.test' } |
+                Send-SmtpMessage -Individual -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorAction Stop
+        }
+        catch [System.FormatException] { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidMailAddress,*'
+        $caught.Exception.Message | Should -Match 'Pipeline item 1'
+    }
+
     It 'catches an invalid sender as FormatException, as Send-MailMessage threw it' {
         { Send-MailMessage -From 'no sender' -To 'a@example.test' -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port } | Should -Throw -ExceptionType ([System.FormatException])
     }
