@@ -276,6 +276,25 @@ Describe 'Trust and client-certificate parameters on Send-SmtpMessage' {
         $err.Exception.Message | Should -Match 'TrustedCertificatePath'
     }
 
+    It 'pairs a client certificate given on the command line with its own key and password, never -Config''s (<Case>)' -ForEach @(
+        @{ Case = 'PFX over a config with PEM and key'; Pfx = $true }
+        @{ Case = 'PEM and key over a config with PFX and password'; Pfx = $false }
+    ) {
+        $password = ConvertTo-SecureString $Certs.ClientPassword -AsPlainText -Force
+        $closedTls = @{ SmtpServer = '127.0.0.1'; Port = $ClosedPort; UseTls = $true; RetryCount = 0 }
+        if ($Pfx) {
+            $cfg = New-SmtpHandlerConfig @closedTls -ClientCertificatePath $Certs.ClientPem -ClientCertificateKeyPath $Certs.ClientKey
+            $given = @{ ClientCertificatePath = $Certs.ClientPfx; ClientCertificatePassword = $password }
+        }
+        else {
+            $cfg = New-SmtpHandlerConfig @closedTls -ClientCertificatePath $Certs.ClientPfx -ClientCertificatePassword $password
+            $given = @{ ClientCertificatePath = $Certs.ClientPem; ClientCertificateKeyPath = $Certs.ClientKey }
+        }
+        $err = { Send-SmtpMessage -Config $cfg @given -From 'ops@example.test' -To 'ann@example.test' -Subject 's' -Body 'b' -ErrorAction Stop } | Should -Throw -PassThru
+        # The certificate files load as given; only the closed port stops the send.
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConnectionFailed,*'
+    }
+
     It 'names the parameter when a certificate path matches no file' {
         $err = { Send-SmtpMessage @Mail -TrustedCertificatePath (Join-Path $TestDrive 'missing.pem') } | Should -Throw -ErrorId 'PathNotFound,*' -PassThru
         $err.Exception.Message | Should -Match 'TrustedCertificatePath'
