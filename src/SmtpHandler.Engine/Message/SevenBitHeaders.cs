@@ -51,6 +51,22 @@ namespace SmtpHandler
         /// <summary>The To and Cc addresses that need SMTPUTF8.</summary>
         public static IEnumerable<MailboxAddress> Recipients(MimeMessage mime) => mime.To.Mailboxes.Concat(mime.Cc.Mailboxes).Where(NeedsSmtpUtf8);
 
+        /// <summary>Removes the mailboxes that need SMTPUTF8 from the list and from its groups (a group stays, if empty).</summary>
+        private static void RemoveNeedingSmtpUtf8(InternetAddressList list)
+        {
+            foreach (var address in list.ToList())
+            {
+                if (address is MailboxAddress mailbox && NeedsSmtpUtf8(mailbox))
+                {
+                    list.Remove(address);
+                }
+                else if (address is GroupAddress group)
+                {
+                    RemoveNeedingSmtpUtf8(group.Members);
+                }
+            }
+        }
+
         /// <summary>
         /// Removes the To and Cc addresses that need SMTPUTF8 from a freshly built message, and writes its address
         /// headers again. When none is left in either, To says "undisclosed-recipients:;" (RFC 5322 A.1.3).
@@ -60,10 +76,7 @@ namespace SmtpHandler
             var hadRecipients = mime.To.Count + mime.Cc.Count > 0;
             foreach (var list in new[] { mime.To, mime.Cc })
             {
-                foreach (var mailbox in list.Mailboxes.Where(NeedsSmtpUtf8).ToList())
-                {
-                    list.Remove(mailbox);
-                }
+                RemoveNeedingSmtpUtf8(list);
             }
 
             if (hadRecipients && mime.To.Count + mime.Cc.Count == 0)
