@@ -211,6 +211,24 @@ Describe 'What a catch sees' {
         $caught | Should -Be @('recipient', 'format', 'smtp')
     }
 
+    It 'gives a refused session the server''s reply code as StatusCode, as the built-in did (<Reply>)' -ForEach @(
+        @{ Reply = '421 4.3.2 Service busy, try later'; Status = 'ServiceNotAvailable' }
+        @{ Reply = '554 5.3.2 No service here'; Status = 'TransactionFailed' }
+    ) {
+        $options = [SmtpHandler.Testing.SmtpTestServerOptions]::new()
+        $options.Script = [SmtpHandler.Testing.ServerScript]::At('CONNECT', [SmtpHandler.Testing.ServerAction]::Reply($Reply))
+        $refusing = [SmtpHandler.Testing.SmtpTestServer]::new($options)
+        try {
+            $caught = $null
+            try { Send-MailMessage -Config (New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $refusing.Port -RetryCount 0) -From 'ops@example.test' -To 'a@example.test' -Subject 's' -Body 'b' -ErrorAction Stop }
+            catch [System.Net.Mail.SmtpException] { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'ServerRefusedConnection,*'
+            $caught.Exception.StatusCode | Should -Be $Status
+            $caught.Exception.StatusCode -eq $Status | Should -BeTrue
+        }
+        finally { $refusing.Dispose() }
+    }
+
     It 'catches an -Individual item''s invalid sender as FormatException, with the item named' {
         $caught = $null
         try {
