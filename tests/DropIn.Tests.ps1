@@ -140,6 +140,14 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         $Server.Delivered[-1].Data | Should -Match '(?m)^Cc: boss@example.test'
     }
 
+    It 'names a Cc that many rows repeat once in the header (case aside)' {
+        $rows = "To,Cc`nann@example.test,boss@example.test`nbob@example.test,Boss@Example.test`ncy@example.test,boss@example.test" | ConvertFrom-Csv
+        $result = $rows | Send-SmtpMessage -From 'ops@example.test' -Subject 'Rows' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port
+        $result.Status | Should -Be 'Sent'
+        $header = [regex]::Match($Server.Delivered[-1].Data, '(?m)^Cc:.*$').Value
+        ([regex]::Matches($header, '(?i)boss@example\.test')).Count | Should -Be 1
+    }
+
     It 'reports a missing sender as an error that -ErrorAction governs' {
         $before = $Server.Delivered.Count
         [pscustomobject]@{ To = 'x@example.test'; Subject = 's'; Body = 'b' } | Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Port -ErrorAction SilentlyContinue -ErrorVariable problems
