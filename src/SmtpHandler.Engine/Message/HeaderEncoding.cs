@@ -156,7 +156,8 @@ namespace SmtpHandler
                 }
 
                 var quoted = "\"" + trimmed.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-                if (quoted.Length <= HeaderWriter.FoldAt / 2 || !trimmed.Contains(' '))
+                // Without spaces a quoted string can't fold: it stays quoted up to the longest word a line may hold.
+                if (quoted.Length <= HeaderWriter.FoldAt / 2 || (!trimmed.Contains(' ') && quoted.Length <= LongestPlainWord))
                 {
                     writer.Plain(" ", quoted);
                     return;
