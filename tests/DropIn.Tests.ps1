@@ -101,6 +101,36 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         } | Should -Throw -ErrorId 'PerItemConnectionDiffers,*'
     }
 
+    It 'never lets item data move a -Config login to another host: the config''s server and port win (<Case>)' -ForEach @(
+        @{ Case = 'ComputerName and Port'; Item = @{ ComputerName = '127.0.0.1'; PortFromItem = $true } }
+        @{ Case = 'Port only'; Item = @{ PortFromItem = $true } }
+    ) {
+        $options = [SmtpHandler.Testing.SmtpTestServerOptions]::new()
+        $options.AuthMechanisms = 'PLAIN LOGIN'
+        $login = [SmtpHandler.Testing.SmtpTestServer]::new($options)
+        $other = Start-TestSmtpServer
+        try {
+            $credential = [pscredential]::new('relay-user', (ConvertTo-SecureString 'relay-secret' -AsPlainText -Force))
+            $cfg = New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $login.Port -Credential $credential -AllowUnencryptedAuthentication -RetryCount 0
+            $rows = 'ann@example.test', 'bob@example.test' | ForEach-Object {
+                $row = [ordered]@{ To = $_ }
+                if ($Item.ContainsKey('ComputerName')) { $row.ComputerName = $Item.ComputerName }
+                if ($Item.PortFromItem) { $row.Port = $other.Port }
+                [pscustomobject]$row
+            }
+            $result = $rows | Send-SmtpMessage -Config $cfg -Individual -From 'ops@example.test' -Subject 'Per row' -Body 'b' -WarningVariable warned -WarningAction SilentlyContinue
+            @($result).Status | Should -Be @('Sent', 'Sent')
+            $other.Connections | Should -Be 0
+            $login.Delivered.Count | Should -Be 2
+            @($login.Sessions | Where-Object AuthenticatedUser -EQ 'relay-user').Count | Should -BeGreaterThan 0
+            ($warned -join ' ') | Should -Match 'ignored'
+        }
+        finally {
+            $login.Dispose()
+            $other.Dispose()
+        }
+    }
+
     It 'keeps a row whose Cc cell is empty, and copies the rows that name one' {
         $rows = "To,Cc`nann@example.test,`nbob@example.test,boss@example.test" | ConvertFrom-Csv
         $result = $rows | Send-SmtpMessage -From 'ops@example.test' -Subject 'Rows' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorVariable problems
@@ -108,6 +138,14 @@ Describe 'Pipeline input by property name, as Send-MailMessage declares it' {
         $result.Status | Should -Be 'Sent'
         $Server.Delivered[-1].To | Sort-Object | Should -Be @('ann@example.test', 'bob@example.test', 'boss@example.test')
         $Server.Delivered[-1].Data | Should -Match '(?m)^Cc: boss@example.test'
+    }
+
+    It 'names a Cc that many rows repeat once in the header (case aside)' {
+        $rows = "To,Cc`nann@example.test,boss@example.test`nbob@example.test,Boss@Example.test`ncy@example.test,boss@example.test" | ConvertFrom-Csv
+        $result = $rows | Send-SmtpMessage -From 'ops@example.test' -Subject 'Rows' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port
+        $result.Status | Should -Be 'Sent'
+        $header = [regex]::Match($Server.Delivered[-1].Data, '(?m)^Cc:.*$').Value
+        ([regex]::Matches($header, '(?i)boss@example\.test')).Count | Should -Be 1
     }
 
     It 'reports a missing sender as an error that -ErrorAction governs' {
@@ -181,6 +219,36 @@ Describe 'What a catch sees' {
         $caught | Should -Be @('recipient', 'format', 'smtp')
     }
 
+    It 'gives a refused session the server''s reply code as StatusCode, as the built-in did (<Reply>)' -ForEach @(
+        @{ Reply = '421 4.3.2 Service busy, try later'; Status = 'ServiceNotAvailable' }
+        @{ Reply = '554 5.3.2 No service here'; Status = 'TransactionFailed' }
+    ) {
+        $options = [SmtpHandler.Testing.SmtpTestServerOptions]::new()
+        $options.Script = [SmtpHandler.Testing.ServerScript]::At('CONNECT', [SmtpHandler.Testing.ServerAction]::Reply($Reply))
+        $refusing = [SmtpHandler.Testing.SmtpTestServer]::new($options)
+        try {
+            $caught = $null
+            try { Send-MailMessage -Config (New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $refusing.Port -RetryCount 0) -From 'ops@example.test' -To 'a@example.test' -Subject 's' -Body 'b' -ErrorAction Stop }
+            catch [System.Net.Mail.SmtpException] { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'ServerRefusedConnection,*'
+            $caught.Exception.StatusCode | Should -Be $Status
+            $caught.Exception.StatusCode -eq $Status | Should -BeTrue
+        }
+        finally { $refusing.Dispose() }
+    }
+
+    It 'catches an -Individual item''s invalid sender as FormatException, with the item named' {
+        $caught = $null
+        try {
+            [pscustomobject]@{ From = 'no sender'; To = 'a@example.test' } |
+                Send-SmtpMessage -Individual -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port -ErrorAction Stop
+        }
+        catch [System.FormatException] { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'InvalidMailAddress,*'
+        $caught.Exception.Message | Should -Match 'Pipeline item 1'
+    }
+
     It 'catches an invalid sender as FormatException, as Send-MailMessage threw it' {
         { Send-MailMessage -From 'no sender' -To 'a@example.test' -Subject 's' -Body 'b' -SmtpServer 127.0.0.1 -Port $Port } | Should -Throw -ExceptionType ([System.FormatException])
     }
@@ -232,6 +300,25 @@ Describe 'Trust and client-certificate parameters on Send-SmtpMessage' {
         $err = { Send-SmtpMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 'Untrusted' -Body 'b' -SmtpServer localhost -Port $TlsServer.Port -UseSsl -ErrorAction Stop } | Should -Throw -PassThru
         $err.Exception | Should -BeOfType ([System.Net.Mail.SmtpException])
         $err.Exception.Message | Should -Match 'TrustedCertificatePath'
+    }
+
+    It 'pairs a client certificate given on the command line with its own key and password, never -Config''s (<Case>)' -ForEach @(
+        @{ Case = 'PFX over a config with PEM and key'; Pfx = $true }
+        @{ Case = 'PEM and key over a config with PFX and password'; Pfx = $false }
+    ) {
+        $password = ConvertTo-SecureString $Certs.ClientPassword -AsPlainText -Force
+        $closedTls = @{ SmtpServer = '127.0.0.1'; Port = $ClosedPort; UseTls = $true; RetryCount = 0 }
+        if ($Pfx) {
+            $cfg = New-SmtpHandlerConfig @closedTls -ClientCertificatePath $Certs.ClientPem -ClientCertificateKeyPath $Certs.ClientKey
+            $given = @{ ClientCertificatePath = $Certs.ClientPfx; ClientCertificatePassword = $password }
+        }
+        else {
+            $cfg = New-SmtpHandlerConfig @closedTls -ClientCertificatePath $Certs.ClientPfx -ClientCertificatePassword $password
+            $given = @{ ClientCertificatePath = $Certs.ClientPem; ClientCertificateKeyPath = $Certs.ClientKey }
+        }
+        $err = { Send-SmtpMessage -Config $cfg @given -From 'ops@example.test' -To 'ann@example.test' -Subject 's' -Body 'b' -ErrorAction Stop } | Should -Throw -PassThru
+        # The certificate files load as given; only the closed port stops the send.
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConnectionFailed,*'
     }
 
     It 'names the parameter when a certificate path matches no file' {

@@ -131,6 +131,60 @@ Describe 'Headers without SMTPUTF8 carry no 8-bit octets (RFC 6531, RFC 6532)' {
         $verdict.addresses.to.email | Should -Be @('jörg@example.test', 'ann@example.test')
         $verdict.subject | Should -BeExactly 'Grüße'
     }
+
+    It 'says SMTPUTF8 on every MAIL whose message carries a UTF-8 header, even when no envelope address needs it (<Case>)' -ForEach @(
+        @{ Case = 'Reply-To'; Send = @{ From = 'ops@example.test'; ReplyTo = 'jörg@example.test'; To = 'ann@example.test' } }
+        @{ Case = 'From with an ASCII -Sender'; Send = @{ From = 'jörg@example.test'; Sender = 'bounce@example.test'; To = 'ann@example.test' } }
+        @{ Case = 'a batch of ASCII recipients'; Send = @{ From = 'ops@example.test'; To = 'jörg@example.test', 'ann@example.test'; RecipientsPerMessage = 1 } }
+    ) {
+        $commands = $Utf8.Commands.Count
+        $delivered = $Utf8.Delivered.Count
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Utf8.Port -Subject 'x' -Body 'y' @Send
+        $result.Status | Should -Be 'Sent'
+        $mail = @($Utf8.Commands | Select-Object -Skip $commands | Where-Object Verb -EQ 'MAIL')
+        $mail.Count | Should -BeGreaterThan 0
+        foreach ($command in $mail) { $command.Line | Should -Match ' SMTPUTF8$' -Because "$($command.Line) precedes UTF-8 headers" }
+        foreach ($sent in @($Utf8.Delivered | Select-Object -Skip $delivered)) {
+            (Get-Verdict -Transaction $sent -Allow8Bit).problems | Should -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'Address headers given with -Header (RFC 2047 5, RFC 8098)' {
+    BeforeAll {
+        $script:Seven = Start-TestSmtpServer -Extension '8BITMIME', 'PIPELINING'
+        $script:Utf8 = Start-TestSmtpServer -Extension '8BITMIME', 'PIPELINING', 'SMTPUTF8'
+    }
+    AfterAll { $Seven.Dispose(); $Utf8.Dispose() }
+
+    It 'writes a quoted non-ASCII display name as an encoded-word outside the address, not inside a quoted string' {
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Seven.Port -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -Header @{
+            'Disposition-Notification-To' = '"Müller, Hans" <m@example.test>'; 'Return-Receipt-To' = 'Zoë <zoe@bücher.example>, plain@example.test' }
+        $result.Status | Should -Be 'Sent'
+        $verdict = Get-Verdict -Transaction $Seven.Delivered[-1]
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.addresses.'disposition-notification-to'.name | Should -Be 'Müller, Hans'
+        $verdict.addresses.'disposition-notification-to'.email | Should -Be 'm@example.test'
+        $verdict.addresses.'return-receipt-to'.email | Should -Be @('zoe@xn--bcher-kva.example', 'plain@example.test')
+        $verdict.addresses.'return-receipt-to'[0].name | Should -Be 'Zoë'
+    }
+
+    It 'writes a non-ASCII local part as UTF-8 (never an encoded-word in the addr-spec) where SMTPUTF8 is offered' {
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Utf8.Port -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -Header @{ 'Disposition-Notification-To' = 'jörg@example.test' }
+        $result.Status | Should -Be 'Sent'
+        $verdict = Get-Verdict -Transaction $Utf8.Delivered[-1] -Allow8Bit
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.addresses.'disposition-notification-to'.email | Should -Be 'jörg@example.test'
+        @($Utf8.Commands | Where-Object Verb -EQ 'MAIL')[-1].Line | Should -Match ' SMTPUTF8$'
+    }
+
+    It 'sends nothing, and says which header, when such a local part meets a server without SMTPUTF8' {
+        $before = $Seven.Delivered.Count
+        $result = Send-SmtpMessage -SmtpServer 127.0.0.1 -Port $Seven.Port -From 'ops@example.test' -To 'ann@example.test' -Subject 'x' -Body 'y' -Header @{ 'Disposition-Notification-To' = 'jörg@example.test' } -ErrorAction SilentlyContinue
+        $result.Status | Should -Be 'Failed'
+        $result.NotAttempted[0].Reason | Should -Match 'Disposition-Notification-To <jörg@example.test>'
+        $Seven.Delivered.Count | Should -Be $before
+    }
 }
 
 Describe 'MIME structure and charsets' {

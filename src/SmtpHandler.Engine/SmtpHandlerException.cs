@@ -29,6 +29,22 @@ namespace SmtpHandler
         /// <summary>The parameter at fault, for configuration and argument errors.</summary>
         public string? ParameterName { get; init; }
 
+        /// <summary>
+        /// The server's reply code when a reply caused the failure; it also sets <see cref="SmtpException.StatusCode"/>
+        /// (SmtpStatusCode's values are the reply codes), so a script's StatusCode test works as with Send-MailMessage.
+        /// </summary>
+        public int? ReplyCode
+        {
+            get => replyCode;
+            init
+            {
+                replyCode = value;
+                StatusCode = value is int code ? (SmtpStatusCode)code : SmtpStatusCode.GeneralFailure;
+            }
+        }
+
+        private readonly int? replyCode;
+
         /// <summary>Whether trying again later may succeed (a 4xx reply, a dropped or refused connection).</summary>
         public bool Transient { get; init; }
     }

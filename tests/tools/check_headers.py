@@ -9,11 +9,23 @@ import email
 import email.header
 import email.utils
 import email.policy
+import email.headerregistry
 import json
 import re
 import sys
 
 ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+# Headers whose syntax is an address list (RFC 5322 3.6, RFC 8098, Resent-*), beyond those Python's registry knows.
+EXTRA_ADDRESS_HEADERS = ("disposition-notification-to", "return-receipt-to", "errors-to", "mail-followup-to", "mail-reply-to", "resent-reply-to")
+ADDRESS_FIELDS = ("from", "to", "cc", "reply-to", "sender", "resent-from", "resent-sender", "resent-to", "resent-cc") + EXTRA_ADDRESS_HEADERS
+
+
+def address_policy():
+    registry = email.headerregistry.HeaderRegistry()
+    for name in EXTRA_ADDRESS_HEADERS:
+        registry.map_to_type(name, email.headerregistry.AddressHeader)
+    return email.policy.default.clone(header_factory=registry)
 
 
 def unstuff(raw):
@@ -65,10 +77,10 @@ def judge(path, allow_8bit):
         check_lines(block, allow_8bit, problems)
     if allow_8bit:
         # RFC 6532 (SMTPUTF8): headers are UTF-8 text; a non-ASCII local part is then allowed, not a defect.
-        message = email.message_from_string(data.decode("utf-8"), policy=email.policy.default)
+        message = email.message_from_string(data.decode("utf-8"), policy=address_policy())
         allowed = ("NonASCIILocalPartDefect",)
     else:
-        message = email.message_from_bytes(data, policy=email.policy.default)
+        message = email.message_from_bytes(data, policy=address_policy())
         allowed = ()
     names, filenames, params = {}, [], []
     for part in message.walk():
@@ -93,10 +105,14 @@ def judge(path, allow_8bit):
     else:
         legacy = email.message_from_bytes(data, policy=email.policy.compat32)
     addresses = {}
-    for field in ("from", "to", "cc", "reply-to", "sender"):
+    for field in ADDRESS_FIELDS:
         values = [restore(v) for v in legacy.get_all(field, [])]
         if values:
             addresses[field] = [{"name": decode(name), "email": address} for name, address in email.utils.getaddresses(values)]
+            for entry in addresses[field]:
+                # RFC 2047 5: an encoded-word never stands in an addr-spec; a quote must close.
+                if "=?" in entry["email"] or '"' in entry["email"]:
+                    problems.append("malformed address in %s: %r" % (field, entry["email"]))
     plain = message.get_body(("plain",))
     return {
         "file": path,

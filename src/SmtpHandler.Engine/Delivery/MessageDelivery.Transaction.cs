@@ -22,7 +22,7 @@ namespace SmtpHandler
             log.Step($"Transaction {transactions + 1}: MAIL FROM <{message.EnvelopeSender}>, {batch.Count} recipient(s)");
             try
             {
-                IdleWatchdog.Run(session.Watchdog, cancellationToken, token => client.Send(WireFormat, MimeFor(client), message.EnvelopeSenderMailbox, batch, token));
+                IdleWatchdog.Run(session.Watchdog, cancellationToken, token => SendMime(client, batch, token));
                 transactions++;
                 SettleReplies(client.Replies, batch, dataAccepted: true);
             }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using MailKit.Net.Smtp;
 using MimeKit;
 
@@ -25,6 +26,24 @@ namespace SmtpHandler
                 // The 7-bit copy is built here, after the files were checked: one gone since fails this message alone.
                 throw new AttachmentReadException(path, ex);
             }
+        }
+
+        // MailKit says SMTPUTF8 on MAIL only for an international envelope address or format: UTF-8 headers need it too.
+        private static readonly FormatOptions InternationalWireFormat = International(WireFormat);
+
+        /// <summary>Sends this connection's form of the message, saying SMTPUTF8 whenever a header carries 8-bit octets.</summary>
+        private string SendMime(RecordingSmtpClient client, List<MailboxAddress> batch, CancellationToken token)
+        {
+            var mime = MimeFor(client);
+            var format = client.Capabilities.HasFlag(SmtpCapabilities.UTF8) && SevenBitHeaders.HasEightBitHeader(mime) ? InternationalWireFormat : WireFormat;
+            return client.Send(format, mime, message.EnvelopeSenderMailbox, batch, token);
+        }
+
+        private static FormatOptions International(FormatOptions format)
+        {
+            var international = format.Clone();
+            international.International = true;
+            return international;
         }
 
         private void NoteMissingExtensions(RecordingSmtpClient client)

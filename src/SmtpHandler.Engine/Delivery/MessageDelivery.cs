@@ -232,7 +232,7 @@ namespace SmtpHandler
                 errorId: failedWhole ? fatal!.ErrorId : null,
                 error: failedWhole ? error : null,
                 failureKind: failedWhole ? fatal!.Kind : null,
-                retryAfterUtc: failedWhole && fatal!.Kind == SmtpFailureKind.QuotaExceeded ? governor?.QuotaUntilUtc : null) { Warnings = warnings.ToArray() };
+                retryAfterUtc: failedWhole && fatal!.Kind == SmtpFailureKind.QuotaExceeded ? governor?.QuotaUntilUtc : null) { Warnings = warnings.ToArray(), ReplyCode = failedWhole ? fatal!.ReplyCode : null };
         }
 
         /// <summary>This message can't be sent: its recipients not yet settled end as not attempted, with why.</summary>

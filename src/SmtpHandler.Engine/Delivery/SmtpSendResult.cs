@@ -104,6 +104,9 @@ namespace SmtpHandler
         /// <summary>When the message could not be sent at all: the kind of failure (connection, TLS, login...).</summary>
         public SmtpFailureKind? FailureKind { get; }
 
+        /// <summary>The server's reply code when a reply failed the whole message (a refused session); else null.</summary>
+        public int? ReplyCode { get; internal set; }
+
         /// <summary>With Send-SmtpMessage -MessagePath: the file this message was read from.</summary>
         public string? MessagePath { get; internal set; }
         /// <summary>

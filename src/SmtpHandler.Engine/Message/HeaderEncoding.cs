@@ -28,7 +28,12 @@ namespace SmtpHandler
             {
                 if (header.Id == HeaderId.Subject || custom.Contains(header.Field))
                 {
-                    if (header.Value.Length > 0)
+                    if (header.Id != HeaderId.Subject && CustomAddresses(header) is InternetAddressList addresses)
+                    {
+                        // An encoded-word may not stand in an addr-spec or a quoted string (RFC 2047 5): write it as addresses.
+                        header.SetRawValue(AddressList(header.Field, addresses.ToList()));
+                    }
+                    else if (header.Value.Length > 0)
                     {
                         header.SetRawValue(Unstructured(header.Field, header.Value));
                     }
@@ -59,6 +64,20 @@ namespace SmtpHandler
             }
         }
 
+        /// <summary>
+        /// The addresses of a header whose syntax is an address list (Disposition-Notification-To, Resent-*, ...)
+        /// when its value reads as one; null for any other header, or a value that is no address list.
+        /// </summary>
+        public static InternetAddressList? CustomAddresses(Header header) =>
+            KnownAddressHeaders.Contains(header.Field) && InternetAddressList.TryParse(header.Value, out var list) && list.Count > 0 ? list : null;
+
+        private static readonly HashSet<string> KnownAddressHeaders = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+            "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc", "Resent-Reply-To",
+            "Disposition-Notification-To", "Return-Receipt-To", "Errors-To", "Mail-Followup-To", "Mail-Reply-To", "Apparently-To",
+        };
+
         /// <summary>Unstructured text (RFC 5322 3.2.5): words of printable ASCII stay as they are, runs of others become encoded-words.</summary>
         public static byte[] Unstructured(string field, string value)
         {
@@ -74,39 +93,54 @@ namespace SmtpHandler
             for (var i = 0; i < addresses.Count; i++)
             {
                 var last = i == addresses.Count - 1;
+                var separator = last ? string.Empty : ",";
                 switch (addresses[i])
                 {
                     case MailboxAddress mailbox:
-                        var address = mailbox.GetAddress(idnEncode: true);
-                        if (string.IsNullOrEmpty(mailbox.Name))
-                        {
-                            writer.Plain(" ", address + (last ? string.Empty : ","));
-                        }
-                        else
-                        {
-                            // "Name <address>," on one line when it fits on a line of its own.
-                            var name = mailbox.Name!.Trim();
-                            if (name.All(c => c >= 32 && c < 127))
-                            {
-                                writer.KeepTogether(1 + name.Length + 2 + 2 + address.Length + 1);
-                            }
-
-                            WritePhrase(writer, mailbox.Name!);
-                            writer.Plain(" ", "<" + address + ">" + (last ? string.Empty : ","));
-                        }
-
+                        WriteMailbox(writer, mailbox, separator);
                         break;
                     case GroupAddress group when group.Members.Count == 0:
                         WritePhrase(writer, group.Name ?? string.Empty);
-                        writer.Plain(string.Empty, ":;" + (last ? string.Empty : ","));
+                        writer.Plain(string.Empty, ":;" + separator);
+                        break;
+                    case GroupAddress group:
+                        // "name: member, member;" (RFC 5322 3.4); a group does not nest.
+                        WritePhrase(writer, group.Name ?? string.Empty);
+                        writer.Plain(string.Empty, ":");
+                        var members = group.Members.Mailboxes.ToList();
+                        for (var m = 0; m < members.Count; m++)
+                        {
+                            WriteMailbox(writer, members[m], m == members.Count - 1 ? ";" + separator : ",");
+                        }
+
                         break;
                     default:
-                        // Only the message model's own addresses reach here: mailboxes, and the empty group that stands for none.
                         throw new InvalidOperationException($"An address of type {addresses[i].GetType().Name} can't be written.");
                 }
             }
 
             return writer.ToRawValue();
+        }
+
+        /// <summary>One mailbox as "display name" &lt;address&gt; (or the bare address), then <paramref name="separator"/>.</summary>
+        private static void WriteMailbox(HeaderWriter writer, MailboxAddress mailbox, string separator)
+        {
+            var address = mailbox.GetAddress(idnEncode: true);
+            if (string.IsNullOrEmpty(mailbox.Name))
+            {
+                writer.Plain(" ", address + separator);
+                return;
+            }
+
+            // "Name <address>," on one line when it fits on a line of its own.
+            var name = mailbox.Name!.Trim();
+            if (name.All(c => c >= 32 && c < 127))
+            {
+                writer.KeepTogether(1 + name.Length + 2 + 2 + address.Length + separator.Length);
+            }
+
+            WritePhrase(writer, mailbox.Name!);
+            writer.Plain(" ", "<" + address + ">" + separator);
         }
 
         /// <summary>A display name: atoms as they are, a quoted string when ASCII needs one, encoded-words when not ASCII.</summary>
@@ -122,7 +156,8 @@ namespace SmtpHandler
                 }
 
                 var quoted = "\"" + trimmed.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-                if (quoted.Length <= HeaderWriter.FoldAt / 2 || !trimmed.Contains(' '))
+                // Without spaces a quoted string can't fold: it stays quoted up to the longest word a line may hold.
+                if (quoted.Length <= HeaderWriter.FoldAt / 2 || (!trimmed.Contains(' ') && quoted.Length <= LongestPlainWord))
                 {
                     writer.Plain(" ", quoted);
                     return;

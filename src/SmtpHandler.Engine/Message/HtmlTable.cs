@@ -62,6 +62,18 @@ namespace SmtpHandler
             }
         }
 
+        /// <summary>A list item starts in the current cell: after earlier text, a ", " keeps the items apart.</summary>
+        public void Item()
+        {
+            var cell = rows.Count > 0 && rows[rows.Count - 1].Cells.Count > 0 ? rows[rows.Count - 1].Cells.Last() : null;
+            var text = cell?.ToString().TrimEnd() ?? string.Empty;
+            if (text.Length > 0 && text[text.Length - 1] != ',')
+            {
+                cell!.Length = text.Length;
+                cell.Append(", ");
+            }
+        }
+
         /// <summary>The cells of every row in one line, for a table inside another table's cell.</summary>
         public string ToInlineText() =>
             string.Join(" ", rows.Select(r => string.Join(" ", r.Cells.Select(c => c.ToString().Trim()).Where(c => c.Length > 0))).Where(r => r.Length > 0));

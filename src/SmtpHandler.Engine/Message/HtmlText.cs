@@ -24,7 +24,8 @@ namespace SmtpHandler
 
         private static readonly HashSet<string> Lines = new(StringComparer.OrdinalIgnoreCase) { "div", "caption", "dt", "dd", "center", "tbody", "thead", "tfoot" };
 
-        private static readonly HashSet<string> Hidden = new(StringComparer.OrdinalIgnoreCase) { "script", "style", "head", "title", "template", "noscript" };
+        // Not "head": its end tag is optional, and hiding until </head> hid a whole body that followed an unclosed head.
+        private static readonly HashSet<string> Hidden = new(StringComparer.OrdinalIgnoreCase) { "script", "style", "title", "template", "noscript" };
 
         public static string ToPlainText(string html)
         {
@@ -42,6 +43,12 @@ namespace SmtpHandler
                 if (token is HtmlTagToken tag)
                 {
                     var name = tag.Name;
+                    if (name.Equals("body", StringComparison.OrdinalIgnoreCase) && !tag.IsEndTag)
+                    {
+                        hidden = 0; // <body> ends the head, and anything hidden left open in it
+                        continue;
+                    }
+
                     if (Hidden.Contains(name))
                     {
                         hidden = Math.Max(0, hidden + (tag.IsEndTag ? -1 : tag.IsEmptyElement ? 0 : 1));
@@ -140,7 +147,11 @@ namespace SmtpHandler
 
                             break;
                         case "li":
-                            if (!tag.IsEndTag && table == null)
+                            if (!tag.IsEndTag && table != null)
+                            {
+                                table.Item(); // a list in a cell: its items in one line, comma-separated
+                            }
+                            else if (!tag.IsEndTag)
                             {
                                 output.Line();
                                 var number = lists.Count > 0 ? lists.Pop() : 0;
@@ -181,7 +192,7 @@ namespace SmtpHandler
 
                     if (table != null)
                     {
-                        if (Paragraphs.Contains(name) || Lines.Contains(name) || name.Equals("li", StringComparison.OrdinalIgnoreCase))
+                        if (Paragraphs.Contains(name) || Lines.Contains(name))
                         {
                             table.Text(" ");
                         }

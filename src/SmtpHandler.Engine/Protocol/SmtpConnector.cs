@@ -276,6 +276,7 @@ namespace SmtpHandler
                 case SmtpCommandException cmd:
                     return new SmtpHandlerException("ServerRefusedConnection", SmtpFailureKind.ConnectionFailed, $"{Endpoint} refused the session: {(int)cmd.StatusCode} {cmd.Message}", config.SmtpServer, ex)
                     {
+                        ReplyCode = (int)cmd.StatusCode,
                         Transient = (int)cmd.StatusCode >= 400 && (int)cmd.StatusCode < 500,
                     };
                 case SmtpProtocolException:

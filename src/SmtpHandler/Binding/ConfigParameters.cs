@@ -134,9 +134,10 @@ namespace SmtpHandler.Commands
                 TokenSource = TokenSource ?? (Credential != null ? null : original.TokenSource),
                 AllowUnencryptedAuthentication = AllowUnencryptedAuthentication || original.AllowUnencryptedAuthentication,
                 TrustedCertificatePaths = TrustedCertificatePaths ?? original.TrustedCertificatePaths,
+                // A certificate given here comes with its own key and password, never the base's (which belong to another certificate).
                 ClientCertificatePath = ClientCertificatePath ?? original.ClientCertificatePath,
-                ClientCertificatePassword = ClientCertificatePassword ?? original.ClientCertificatePassword,
-                ClientCertificateKeyPath = ClientCertificateKeyPath ?? original.ClientCertificateKeyPath,
+                ClientCertificatePassword = ClientCertificatePath != null ? ClientCertificatePassword : ClientCertificatePassword ?? original.ClientCertificatePassword,
+                ClientCertificateKeyPath = ClientCertificatePath != null ? ClientCertificateKeyPath : ClientCertificateKeyPath ?? original.ClientCertificateKeyPath,
                 CheckCertificateRevocation = CheckCertificateRevocation || original.CheckCertificateRevocation,
                 TlsProtocol = TlsProtocol ?? original.TlsProtocol,
                 Timeout = Timeout ?? original.Timeout,

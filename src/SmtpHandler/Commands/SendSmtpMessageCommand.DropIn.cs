@@ -121,10 +121,21 @@ namespace SmtpHandler.Commands
 
         /// <summary>
         /// The pipeline items' server, port and STARTTLS (by property name, as Send-MailMessage declares them) for the
-        /// one connection of this call; then, invoked as Send-MailMessage, no server at all stops the command as it did.
+        /// one connection of this call, used only when neither -Config, -SmtpServer nor $PSEmailServer named a server:
+        /// data (a CSV's ComputerName or Port column) must never move a configured login, or its TLS, to another host.
+        /// Then, invoked as Send-MailMessage, no server at all stops the command as it did.
         /// </summary>
         private void UseItemConnection()
         {
+            var itemsGaveConnection = connectionAgreement.Agreed<string>(nameof(SmtpServer)) != null ||
+                connectionAgreement.Disagreement() != null || connectionAgreement.AgreedValue<int>(nameof(Port)) != null ||
+                connectionAgreement.AgreedValue<bool>(nameof(UseSsl)) == true;
+            if (itemsGaveConnection && ServerGivenOutsideItems())
+            {
+                WriteWarning("The pipeline items give -SmtpServer (ComputerName), -Port or -UseSsl, which are ignored: -Config, -SmtpServer or $PSEmailServer already names the server, and data never moves a configured login or its TLS to another host. Mail goes through " + config + ".");
+                return;
+            }
+
             if (connectionAgreement.Disagreement() is (string parameter, int count))
             {
                 ThrowTerminatingError(ErrorRecords.Create(
@@ -147,7 +158,7 @@ namespace SmtpHandler.Commands
                 Log.Step($"Sending through {config} (the connection the pipeline items gave)");
             }
 
-            if (InvokedAsSendMailMessage && Config == null && string.IsNullOrEmpty(givenConnection.SmtpServer) && string.IsNullOrEmpty(ConfigParameters.PSEmailServer(this)))
+            if (InvokedAsSendMailMessage && !ServerGivenOutsideItems())
             {
                 ThrowTerminatingError(ErrorRecords.Create(
                     "NoSmtpServer",
@@ -156,6 +167,9 @@ namespace SmtpHandler.Commands
                     null));
             }
         }
+
+        private bool ServerGivenOutsideItems() =>
+            Config != null || !string.IsNullOrEmpty(givenConnection.SmtpServer) || !string.IsNullOrEmpty(ConfigParameters.PSEmailServer(this));
 
         /// <summary>Without -Individual nothing fills in {Name}: say so once rather than send the braces unnoticed.</summary>
         private void WarnOfLiteralPlaceholders()

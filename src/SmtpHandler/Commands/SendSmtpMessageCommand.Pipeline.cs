@@ -179,8 +179,20 @@ namespace SmtpHandler.Commands
             messageAgreement.Add(nameof(Priority), v.Priority);
             messageAgreement.Add(nameof(DeliveryNotificationOption), v.DeliveryNotification);
             messageAgreement.Add(nameof(Encoding), v.Encoding, v.Encoding?.WebName + (v.Encoding?.GetPreamble().Length > 0 ? "+bom" : string.Empty));
-            pipelineCc.AddRange(v.Cc);
-            pipelineBcc.AddRange(v.Bcc);
+            AddOnce(pipelineCc, v.Cc);
+            AddOnce(pipelineBcc, v.Bcc);
+        }
+
+        /// <summary>A Cc or Bcc that many rows repeat (a CSV column) is named once in the message, whatever its case.</summary>
+        private static void AddOnce(List<string> list, IEnumerable<string> values)
+        {
+            foreach (var value in values)
+            {
+                if (!list.Contains(value.Trim(), StringComparer.OrdinalIgnoreCase))
+                {
+                    list.Add(value.Trim());
+                }
+            }
         }
 
         /// <summary>Every mode: one call is one connection, so the items' servers, ports and TLS must agree.</summary>

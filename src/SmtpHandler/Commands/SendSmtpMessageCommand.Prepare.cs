@@ -87,11 +87,9 @@ namespace SmtpHandler.Commands
             {
                 if (built[i].Failure is SmtpHandlerException ex)
                 {
-                    WriteError(new ErrorRecord(
-                        new SmtpHandlerException(ex.ErrorId, ex.Kind, $"Pipeline item {i + 1} {PipelineItemReader.Describe(items[i].Item.Item)}: {ex.Message} No message was made for it.", ex.Target, ex),
-                        ex.ErrorId,
-                        ErrorCategory.InvalidArgument,
-                        ex.Target));
+                    // Through ErrorRecords, so an invalid address is the FormatException a script catches.
+                    WriteError(ErrorRecords.From(
+                        new SmtpHandlerException(ex.ErrorId, ex.Kind, $"Pipeline item {i + 1} {PipelineItemReader.Describe(items[i].Item.Item)}: {ex.Message} No message was made for it.", ex.Target, ex)));
                     itemErrors++;
                 }
                 else

@@ -62,7 +62,7 @@ namespace SmtpHandler.Commands
             // certificate a SecurityError, a server out of reach a ConnectionError.
             var kind = result.FailureKind ?? SmtpFailureKind.ConnectionFailed;
             return new(
-                new SmtpHandlerException(result.ErrorId ?? "SendFailed", kind, WithDiagnosisHint(result.Error ?? "The message was not sent.", result.Error), target),
+                new SmtpHandlerException(result.ErrorId ?? "SendFailed", kind, WithDiagnosisHint(result.Error ?? "The message was not sent.", result.Error), target) { ReplyCode = result.ReplyCode },
                 result.ErrorId ?? "SendFailed",
                 Category(kind),
                 target);

@@ -16,6 +16,33 @@ namespace SmtpHandler.Tests
     {
         private static readonly Regex EncodedWord = new(@"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=");
 
+        [Fact]
+        public void A_long_ascii_display_name_without_spaces_stays_within_998_octets()
+        {
+            // Quoted strings can't fold where they have no space: past a line's worth, the name goes as encoded-words.
+            var name = string.Concat(Enumerable.Repeat("a.b", 400));
+            var raw = Encoding.ASCII.GetString(HeaderEncoding.AddressList("To", new InternetAddress[] { new MailboxAddress(name, "ann@example.test") }));
+            var lines = ("To:" + raw).Split(new[] { "\r\n", "\n" }, StringSplitOptions.None);
+            Assert.All(lines, line => Assert.True(line.Length <= 998, $"line of {line.Length}"));
+            Assert.All(EncodedWord.Matches(raw).Cast<Match>(), m => Assert.True(m.Length <= 75));
+            var decoded = InternetAddressList.Parse(raw).Mailboxes.Single();
+            Assert.Equal(name, decoded.Name);
+        }
+
+        [Fact]
+        public void Stripping_8bit_addresses_reaches_into_groups()
+        {
+            // A stored message (replay) may carry a group in To; without SMTPUTF8 its non-ASCII member goes, the others stay.
+            var raw = "From: ops@example.test\r\nTo: Team: jörg@example.test, ann@example.test;, Solo: zoë@example.test;\r\nCc: bob@example.test\r\nSubject: x\r\n\r\nbody\r\n";
+            var mime = MimeMessage.Load(new System.IO.MemoryStream(Encoding.UTF8.GetBytes(raw)));
+
+            SevenBitHeaders.Strip(mime);
+
+            var to = Encoding.ASCII.GetString(mime.Headers.First(h => h.Id == HeaderId.To).RawValue);
+            Assert.Equal("Team : ann@example.test;, Solo :;", to.Trim()); // FWS before ":" is allowed (RFC 5322 3.4)
+            Assert.DoesNotContain(mime.Headers.SelectMany(h => h.RawValue), b => b > 127);
+        }
+
         public static TheoryData<string> Texts() => new()
         {
             new string('ü', 120),

@@ -23,6 +23,21 @@ namespace SmtpHandler.Tests
         }
 
         [Fact]
+        public void A_body_after_a_head_left_open_is_kept()
+        {
+            // </head> is optional (HTML 13.1.2.4): <body> ends the head, and only script, style and title text is hidden.
+            var text = HtmlText.ToPlainText("<html><head><title>T</title><meta charset=\"utf-8\"><body><p>Disk report</p><p>All fine</p></body></html>");
+            Assert.Equal("Disk report\n\nAll fine", text);
+        }
+
+        [Fact]
+        public void List_items_in_a_table_cell_stay_apart()
+        {
+            var text = HtmlText.ToPlainText("<table><tr><th>Role</th><th>Servers</th></tr><tr><td>File</td><td><ul><li>FS01</li><li>FS02</li></ul></td></tr></table>");
+            Assert.Equal("Role   Servers\n----   ----------\nFile   FS01, FS02", text);
+        }
+
+        [Fact]
         public void Deeply_nested_tables_and_lists_stay_linear()
         {
             // 20,000 nested tables and lists: flattened past a depth, so no level copies or indents all below it.
