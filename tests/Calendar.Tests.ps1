@@ -12,20 +12,12 @@ BeforeAll {
         # The transaction's message as received (dot-stuffing undone), read by Python: the event as JSON.
         param([Parameter(Mandatory)] $Transaction)
         $file = Join-Path $TestDrive "received-$([guid]::NewGuid().ToString('N')).eml"
-        [System.IO.File]::WriteAllBytes($file, (ConvertFrom-DataBytes $Transaction.RawData))
+        [System.IO.File]::WriteAllBytes($file, (ConvertFrom-SmtpData $Transaction.RawData))
         $json = & $Python $Reader $file 2>&1
         if ($LASTEXITCODE -ne 0) { throw "read_invitation.py failed: $json" }
         $json | ConvertFrom-Json -DateKind String
     }
 
-    function script:ConvertFrom-DataBytes {
-        # DATA as sent (ending in CRLF.CRLF, lines starting with a dot doubled) back to the message's bytes.
-        param([byte[]] $Raw)
-        $text = [System.Text.Encoding]::Latin1.GetString($Raw)
-        if ($text.EndsWith("`r`n.`r`n")) { $text = $text.Substring(0, $text.Length - 3) }
-        $text = [regex]::Replace($text, '(?m)^\.\.', '.')
-        [System.Text.Encoding]::Latin1.GetBytes($text)
-    }
 
     $script:Start = [DateTimeOffset]::new(2026, 12, 10, 9, 0, 0, [TimeSpan]::Zero)
 }

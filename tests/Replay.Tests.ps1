@@ -4,14 +4,6 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'TestSmtpServer.ps1')
 
-    function script:ConvertFrom-DataBytes {
-        # DATA as sent (ending in CRLF.CRLF, lines starting with a dot doubled) back to the message's bytes.
-        param([byte[]] $Raw)
-        $text = [System.Text.Encoding]::Latin1.GetString($Raw)
-        if ($text.EndsWith("`r`n.`r`n")) { $text = $text.Substring(0, $text.Length - 3) }
-        $text = [regex]::Replace($text, '(?m)^\.\.', '.')
-        [System.Text.Encoding]::Latin1.GetBytes($text)
-    }
 
     function script:Get-MessageBytes {
         # A stored file's bytes without its leading X-Sender/X-Receiver lines, and without the lines of the headers named.
@@ -65,7 +57,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $delivered = $Server.Delivered[0]
         $delivered.From | Should -Be 'reports@example.test'
         $delivered.To | Should -Be @('ann@example.test', 'bob@example.test', 'hidden@example.test')
-        Should-BeSameBytes (ConvertFrom-DataBytes $delivered.RawData) (Get-MessageBytes $file)
+        Should-BeSameBytes (ConvertFrom-SmtpData $delivered.RawData) (Get-MessageBytes $file)
         [System.Text.Encoding]::Latin1.GetString($delivered.RawData) | Should -Not -Match 'X-Sender|X-Receiver|hidden@'
         # The dot-stuffed lines really were stuffed on the wire.
         [System.Text.Encoding]::Latin1.GetString($delivered.RawData) | Should -Match '(?m)^\.\.a line that starts'
@@ -83,14 +75,14 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $delivered = $Server.Delivered[0]
         $delivered.From | Should -Be 'ops@example.test'
         $delivered.To | Should -Be @('ann@example.test', 'bob@example.test', 'carl@example.test', 'secret@example.test')
-        Should-BeSameBytes (ConvertFrom-DataBytes $delivered.RawData) (Get-MessageBytes $eml -WithoutHeader 'Bcc')
+        Should-BeSameBytes (ConvertFrom-SmtpData $delivered.RawData) (Get-MessageBytes $eml -WithoutHeader 'Bcc')
     }
 
     It 'sends a file with bare LF line endings with CRLF, as SMTP wants them, and nothing else changed' {
         $eml = New-EmlFile 'lf.eml' "From: a@example.test`nTo: b@example.test`nSubject: lf`n`nline 1`nline 2`n"
         Send-SmtpMessage -Config $Config -MessagePath $eml | Out-Null
         $expected = [System.Text.Encoding]::Latin1.GetBytes(([System.IO.File]::ReadAllText($eml)).Replace("`n", "`r`n"))
-        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) $expected
+        Should-BeSameBytes (ConvertFrom-SmtpData $Server.Delivered[0].RawData) $expected
     }
 
     It 'sends to -To from -From instead of the file''s envelope, the bytes unchanged' {
@@ -100,7 +92,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $delivered = $Server.Delivered[0]
         $delivered.From | Should -Be 'bounce@example.test'
         $delivered.To | Should -Be @('new1@example.test', 'new2@example.test')
-        Should-BeSameBytes (ConvertFrom-DataBytes $delivered.RawData) (Get-MessageBytes $eml)
+        Should-BeSameBytes (ConvertFrom-SmtpData $delivered.RawData) (Get-MessageBytes $eml)
     }
 
     It 'warns that a DKIM-signing configuration does not sign replayed files, and sends them unchanged' {
@@ -112,7 +104,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         Send-SmtpMessage -Config $signing -MessagePath $eml -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
 
         "$warned" | Should -Match 'not DKIM-signed'
-        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+        Should-BeSameBytes (ConvertFrom-SmtpData $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
     }
 
     It 'sends every file a wildcard or Get-ChildItem names over one connection, one result per file' {
@@ -171,7 +163,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $eml = New-EmlFile "hidden-$Header.eml" $Text
         (Send-SmtpMessage -Config $Config -MessagePath $eml).Status | Should -Be 'Sent'
         $Server.Delivered[0].To | Should -Be @('b@example.test')
-        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+        Should-BeSameBytes (ConvertFrom-SmtpData $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
     }
 
     It 'refuses a device and a named pipe before opening them' -Skip:(-not $IsLinux) {
@@ -222,7 +214,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         $result.Status | Should -Be 'Sent'
         @($Server.Commands | Where-Object { $_.Verb -eq 'MAIL' }).Line | Should -Be @('MAIL FROM:<>')
         $Server.Delivered[0].To | Should -Be @('ann@example.test')
-        Should-BeSameBytes (ConvertFrom-DataBytes $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
+        Should-BeSameBytes (ConvertFrom-SmtpData $Server.Delivered[0].RawData) (Get-MessageBytes $eml)
     }
 
     It 'never rewrites a file whose headers carry 8-bit octets: without SMTPUTF8 it is not sent (NotAttempted, why), with SMTPUTF8 it goes unchanged' {
@@ -239,7 +231,7 @@ Describe 'Send-SmtpMessage -MessagePath' {
         try {
             $result = Send-SmtpMessage -Config (New-SmtpHandlerConfig -SmtpServer 127.0.0.1 -Port $utf8.Port) -MessagePath $eml
             $result.Status | Should -Be 'Sent'
-            Should-BeSameBytes (ConvertFrom-DataBytes $utf8.Delivered[0].RawData) (Get-MessageBytes $eml)
+            Should-BeSameBytes (ConvertFrom-SmtpData $utf8.Delivered[0].RawData) (Get-MessageBytes $eml)
         }
         finally { $utf8.Dispose() }
     }

@@ -54,3 +54,13 @@ function Start-XOAuth2TestServer {
     )
     [SmtpHandler.Testing.SmtpTestServer]::new([SmtpHandler.Testing.SmtpTestServerOptions]::XOAuth2($Certificate, $User, [string[]]$Token))
 }
+
+function ConvertFrom-SmtpData {
+    # A transaction's DATA as the server received it (ending in CRLF.CRLF, lines starting with a dot doubled) back to
+    # the message's own bytes: what verifiers and byte comparisons read, never MimeKit's view.
+    param([Parameter(Mandatory)] [byte[]] $Raw)
+    $text = [System.Text.Encoding]::Latin1.GetString($Raw)
+    if (-not $text.EndsWith("`r`n.`r`n")) { throw "The transaction's data does not end with CRLF.CRLF." }
+    $text = $text.Substring(0, $text.Length - 3)
+    [System.Text.Encoding]::Latin1.GetBytes([regex]::Replace($text, '(?m)^\.', ''))
+}
