@@ -296,6 +296,23 @@ Describe 'Trust and client-certificate parameters on Send-SmtpMessage' {
         $TlsServer.Delivered.Count | Should -Be 1
     }
 
+    It 'lays -TlsProtocol over -Config''s: a TLS 1.3 configuration fails against a TLS 1.2 server, and -TlsProtocol Tls12 sends' {
+        $options = [SmtpHandler.Testing.SmtpTestServerOptions]::new()
+        $options.Extensions.Add('STARTTLS')
+        $options.Certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($Certs.ServerPfx)
+        $options.TlsProtocols = [System.Security.Authentication.SslProtocols]::Tls12
+        $tls12 = [SmtpHandler.Testing.SmtpTestServer]::new($options)
+        try {
+            $config = New-SmtpHandlerConfig -SmtpServer localhost -Port $tls12.Port -UseStartTls -TrustedCertificatePath $Certs.CaPem -TlsProtocol Tls13 -RetryCount 0
+            $message = @{ From = 'ops@example.test'; To = 'ann@example.test'; Subject = 'Protocol'; Body = 'b' }
+            { Send-SmtpMessage -Config $config @message -ErrorAction Stop } | Should -Throw
+            $tls12.Delivered.Count | Should -Be 0
+            (Send-SmtpMessage -Config $config @message -TlsProtocol Tls12).Status | Should -Be 'Sent'
+            $tls12.Delivered.Count | Should -Be 1
+        }
+        finally { $tls12.Dispose() }
+    }
+
     It 'still refuses the same server without it (nothing switches verification off)' {
         $err = { Send-SmtpMessage -From 'ops@example.test' -To 'ann@example.test' -Subject 'Untrusted' -Body 'b' -SmtpServer localhost -Port $TlsServer.Port -UseSsl -ErrorAction Stop } | Should -Throw -PassThru
         $err.Exception | Should -BeOfType ([System.Net.Mail.SmtpException])
